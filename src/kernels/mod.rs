@@ -1,0 +1,419 @@
+//! The kernel layer: the only code that loops over data.
+//!
+//! Everything here is a safe door: slices in, slices out. Each op's kernel is a
+//! lane body from [`simd`] (a `chunks_exact(LANES)` head on `wide` lanes plus a
+//! scalar tail), run whole or in [`CHUNK`]-sized pieces on rayon by [`par`].
+//! [`scalar`] holds the plain-loop twin of every kernel here: the reference the
+//! property tests compare against.
+//!
+//! Backward kernels write into an adjoint [`Sink`]: either overwrite it (a node's
+//! first contribution) or add to it, so adjoint buffers never need zero-filling.
+
+pub mod par;
+pub mod scalar;
+mod simd;
+
+pub use par::{CHUNK, PAR_MIN_LEN, Par};
+
+use num_traits::Float;
+
+use crate::real::{Math, Real};
+use crate::rules::{BinaryRule, UnaryRule};
+
+/// One input of a binary kernel: a vector, or a scalar broadcast against it.
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a, T> {
+    /// One value per output element.
+    Slice(&'a [T]),
+    /// One value for every output element (a length-1 input).
+    Splat(T),
+}
+
+/// Where a backward kernel puts an input's adjoint contribution.
+#[derive(Debug)]
+pub struct Sink<'a, T> {
+    /// The input's adjoint buffer.
+    pub dst: &'a mut [T],
+    /// Add to `dst` (true) or overwrite it (false: the first contribution).
+    pub add: bool,
+}
+
+impl<'a, T> Sink<'a, T> {
+    /// A sink that overwrites `dst`.
+    pub fn write(dst: &'a mut [T]) -> Self {
+        Sink { dst, add: false }
+    }
+    /// A sink that adds to `dst`.
+    pub fn add(dst: &'a mut [T]) -> Self {
+        Sink { dst, add: true }
+    }
+}
+
+/// Calls `$body` with the const generic `$add` set from the runtime bool.
+macro_rules! with_add {
+    ($flag:expr, $add:ident => $body:expr) => {
+        if $flag {
+            const $add: bool = true;
+            $body
+        } else {
+            const $add: bool = false;
+            $body
+        }
+    };
+}
+
+/// Puts a reduced scalar contribution into a length-1 sink.
+fn put_scalar<T: Real>(sink: Sink<'_, T>, v: T) {
+    let d = &mut sink.dst[0];
+    *d = if sink.add { *d + v } else { v };
+}
+
+/// `y = f(x)`; for rules that keep their derivative, also `partial = f'(x)`
+/// (`partial` is ignored, and may be empty, otherwise).
+pub fn unary<T: Real, R: UnaryRule<T>>(par: Par, rule: R, x: &[T], y: &mut [T], partial: &mut [T]) {
+    if R::KEEPS_PARTIAL {
+        par::for_chunks2(par, y, partial, |s, yc, pc| {
+            simd::map1_2(
+                &x[s..],
+                yc,
+                pc,
+                |v| rule.value_and_deriv(v),
+                |v| rule.value_and_deriv(v),
+            )
+        });
+    } else {
+        par::for_chunks(par, y, |s, yc| {
+            simd::map1::<T, false>(&x[s..], yc, |v| rule.value(v), |v| rule.value(v))
+        });
+    }
+}
+
+/// `dx (=|+=) f'(x) · g`, reading the kept `partial` where the rule keeps one.
+pub fn unary_backward<T: Real, R: UnaryRule<T>>(
+    par: Par,
+    rule: R,
+    x: &[T],
+    y: &[T],
+    partial: &[T],
+    g: &[T],
+    dx: Sink<'_, T>,
+) {
+    with_add!(dx.add, ADD => {
+        if R::KEEPS_PARTIAL {
+            par::for_chunks(par, dx.dst, |s, dc| {
+                simd::map2::<T, ADD>(&partial[s..], &g[s..], dc, |p, g| p * g, |p, g| p * g)
+            });
+        } else {
+            par::for_chunks(par, dx.dst, |s, dc| {
+                simd::map3::<T, ADD>(
+                    &x[s..], &y[s..], &g[s..], dc,
+                    |x, y, g| rule.deriv(x, y) * g,
+                    |x, y, g| rule.deriv(x, y) * g,
+                )
+            });
+        }
+    })
+}
+
+/// `y = f(a, b)`, broadcasting a [`Operand::Splat`] side.
+pub fn binary<T: Real, R: BinaryRule<T>>(
+    par: Par,
+    rule: R,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    y: &mut [T],
+) {
+    use Operand::{Slice, Splat};
+    match (a, b) {
+        (Slice(a), Slice(b)) => par::for_chunks(par, y, |s, yc| {
+            simd::map2::<T, false>(
+                &a[s..],
+                &b[s..],
+                yc,
+                |a, b| rule.value(a, b),
+                |a, b| rule.value(a, b),
+            )
+        }),
+        (Splat(a), Slice(b)) => par::for_chunks(par, y, |s, yc| {
+            let al = T::Lanes::splat(a);
+            simd::map1::<T, false>(&b[s..], yc, |b| rule.value(al, b), |b| rule.value(a, b))
+        }),
+        (Slice(a), Splat(b)) => par::for_chunks(par, y, |s, yc| {
+            let bl = T::Lanes::splat(b);
+            simd::map1::<T, false>(&a[s..], yc, |a| rule.value(a, bl), |a| rule.value(a, b))
+        }),
+        (Splat(a), Splat(b)) => y.fill(rule.value(a, b)),
+    }
+}
+
+/// The backward of [`binary`]: `da (=|+=) ∂f/∂a · g`, `db (=|+=) ∂f/∂b · g`.
+///
+/// Two vector sides are updated in one fused pass. A [`Operand::Splat`] side's
+/// sink has length 1 and receives `Σ ∂f/∂side · g` (a deterministic chunked sum
+/// that uses `scratch`). `None` skips a side that needs no gradient.
+#[allow(clippy::too_many_arguments)]
+pub fn binary_backward<T: Real, R: BinaryRule<T>>(
+    par: Par,
+    rule: R,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    y: &[T],
+    g: &[T],
+    da: Option<Sink<'_, T>>,
+    db: Option<Sink<'_, T>>,
+    scratch: &mut Vec<T>,
+) {
+    match (a, b, da, db) {
+        (Operand::Slice(a), Operand::Slice(b), Some(da), Some(db)) => {
+            with_add!(da.add, A => with_add!(db.add, B => {
+                par::for_chunks2(par, da.dst, db.dst, |s, ac, bc| {
+                    simd::map4_2::<T, A, B>(
+                        &a[s..], &b[s..], &y[s..], &g[s..], ac, bc,
+                        |a, b, y, g| { let (p, q) = rule.partials(a, b, y); (p * g, q * g) },
+                        |a, b, y, g| { let (p, q) = rule.partials(a, b, y); (p * g, q * g) },
+                    )
+                })
+            }))
+        }
+        (a, b, da, db) => {
+            if let Some(da) = da {
+                side_backward::<T, R, true>(par, rule, a, b, y, g, da, scratch);
+            }
+            if let Some(db) = db {
+                side_backward::<T, R, false>(par, rule, b, a, y, g, db, scratch);
+            }
+        }
+    }
+}
+
+/// `∂f/∂(own side)` at `(own, other)`: side `a` when `SIDE_A`, else side `b`.
+#[inline(always)]
+fn side_partial<T: Real, L: Math<T>, R: BinaryRule<T>, const SIDE_A: bool>(
+    rule: R,
+    own: L,
+    other: L,
+    y: L,
+) -> L {
+    if SIDE_A {
+        rule.partials(own, other, y).0
+    } else {
+        rule.partials(other, own, y).1
+    }
+}
+
+/// One side of [`binary_backward`]: `own`'s adjoint, with `other` the other input.
+#[allow(clippy::too_many_arguments)]
+fn side_backward<T: Real, R: BinaryRule<T>, const SIDE_A: bool>(
+    par: Par,
+    rule: R,
+    own: Operand<'_, T>,
+    other: Operand<'_, T>,
+    y: &[T],
+    g: &[T],
+    sink: Sink<'_, T>,
+    scratch: &mut Vec<T>,
+) {
+    use Operand::{Slice, Splat};
+    let p = |o, t, y| side_partial::<T, T, R, SIDE_A>(rule, o, t, y);
+    let pl = |o, t, y| side_partial::<T, T::Lanes, R, SIDE_A>(rule, o, t, y);
+    let splat = |v: T| T::Lanes::splat(v);
+    match (own, other) {
+        (Slice(own), Slice(other)) => {
+            with_add!(sink.add, ADD => par::for_chunks(par, sink.dst, |s, dc| {
+                simd::map4::<T, ADD>(
+                    &own[s..], &other[s..], &y[s..], &g[s..], dc,
+                    |o, t, y, g| pl(o, t, y) * g,
+                    |o, t, y, g| p(o, t, y) * g,
+                )
+            }))
+        }
+        (Slice(own), Splat(t)) => {
+            with_add!(sink.add, ADD => par::for_chunks(par, sink.dst, |s, dc| {
+                let tl = splat(t);
+                simd::map3::<T, ADD>(
+                    &own[s..], &y[s..], &g[s..], dc,
+                    |o, y, g| pl(o, tl, y) * g,
+                    |o, y, g| p(o, t, y) * g,
+                )
+            }))
+        }
+        // A broadcast input's adjoint is the sum over the elements it touched.
+        (Splat(o), Slice(other)) => {
+            let ol = splat(o);
+            let v = par::sum_chunks(par, y.len(), scratch, |r| {
+                simd::sum_map3(
+                    &other[r.clone()],
+                    &y[r.clone()],
+                    &g[r],
+                    |t, y, g| pl(ol, t, y) * g,
+                    |t, y, g| p(o, t, y) * g,
+                )
+            });
+            put_scalar(sink, v);
+        }
+        (Splat(o), Splat(t)) => put_scalar(sink, p(o, t, y[0]) * g[0]),
+    }
+}
+
+/// `Σ x`.
+pub fn sum<T: Real>(par: Par, x: &[T], scratch: &mut Vec<T>) -> T {
+    par::sum_chunks(par, x.len(), scratch, |r| {
+        simd::sum_map(&x[r], |v| v, |v| v)
+    })
+}
+
+/// `Σ a·b`.
+pub fn dot<T: Real>(par: Par, a: &[T], b: &[T], scratch: &mut Vec<T>) -> T {
+    par::sum_chunks(par, a.len(), scratch, |r| {
+        simd::sum_map2(&a[r.clone()], &b[r], |a, b| a * b, |a, b| a * b)
+    })
+}
+
+/// `‖x‖₂` without spurious overflow or underflow.
+///
+/// The plain `√Σx²` runs first; only when it overflowed, or fell where squares
+/// lose precision (`Σx² < MIN_POSITIVE/EPSILON`), is the sum redone on
+/// `x / max|x|` and scaled back (as BLAS `nrm2` does, but only on that path, so
+/// ordinary vectors pay nothing).
+pub fn norm<T: Real>(par: Par, x: &[T], scratch: &mut Vec<T>) -> T {
+    let sq = par::sum_chunks(par, x.len(), scratch, |r| {
+        simd::sum_map(&x[r], |v| v * v, |v| v * v)
+    });
+    if sq.is_nan() || (sq.is_finite() && sq >= T::min_positive_value() / T::epsilon()) {
+        return Float::sqrt(sq);
+    }
+    // Overflowed to +inf, or small enough that squares lost precision (or 0).
+    let m = max_abs(par, x);
+    if m == T::zero() || !m.is_finite() {
+        // All zeros, or an infinite element: the plain result stands.
+        return Float::sqrt(sq);
+    }
+    let ml = T::Lanes::splat(m);
+    let scaled = par::sum_chunks(par, x.len(), scratch, |r| {
+        simd::sum_map(
+            &x[r],
+            |v| {
+                let s = v / ml;
+                s * s
+            },
+            |v| {
+                let s = v / m;
+                s * s
+            },
+        )
+    });
+    m * Float::sqrt(scaled)
+}
+
+/// `max |x|` (NaN if any element is NaN; 0 for an empty slice).
+fn max_abs<T: Real>(par: Par, x: &[T]) -> T {
+    let m = par::fold_chunks(
+        par,
+        x.len(),
+        T::zero(),
+        |r| simd::extremum::<T, true>(&x[r], |v| v.abs(), |v: T| Math::abs(v)),
+        nan_max,
+    );
+    if x.is_empty() { T::zero() } else { m }
+}
+
+/// The backward of [`norm`]: `dx (=|+=) g · x/‖x‖`, and 0 where `‖x‖ = 0`
+/// (PyTorch's subgradient at the zero vector).
+pub fn norm_backward<T: Real>(par: Par, x: &[T], norm: T, g: T, dx: Sink<'_, T>) {
+    if norm == T::zero() {
+        return fill(par, dx, T::zero());
+    }
+    let c = g / norm;
+    if c.is_finite() || !norm.is_finite() {
+        scale(par, x, c, dx)
+    } else {
+        // ‖x‖ so small that g/‖x‖ overflows: divide each element first.
+        let (nl, gl) = (T::Lanes::splat(norm), T::Lanes::splat(g));
+        with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
+            simd::map1::<T, ADD>(&x[s..], dc, |v| v / nl * gl, |v| v / norm * g)
+        }))
+    }
+}
+
+/// `dx (=|+=) c · x`.
+pub fn scale<T: Real>(par: Par, x: &[T], c: T, dx: Sink<'_, T>) {
+    let cl = T::Lanes::splat(c);
+    with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
+        simd::map1::<T, ADD>(&x[s..], dc, |v| v * cl, |v| v * c)
+    }))
+}
+
+/// `da (=|+=) c · b` and `db (=|+=) c · a` in one pass (the backward of `dot`).
+pub fn scale_swapped<T: Real>(par: Par, a: &[T], b: &[T], c: T, da: Sink<'_, T>, db: Sink<'_, T>) {
+    let cl = T::Lanes::splat(c);
+    with_add!(da.add, A => with_add!(db.add, B => par::for_chunks2(par, da.dst, db.dst, |s, ac, bc| {
+        simd::map2_2::<T, A, B>(&a[s..], &b[s..], ac, bc, |a, b| (b * cl, a * cl), |a, b| (b * c, a * c))
+    })))
+}
+
+/// `dx (=|+=) v` for every element.
+pub fn fill<T: Real>(par: Par, dx: Sink<'_, T>, v: T) {
+    if dx.add {
+        par::for_chunks(par, dx.dst, |_, dc| dc.iter_mut().for_each(|d| *d = *d + v));
+    } else {
+        par::for_chunks(par, dx.dst, |_, dc| dc.fill(v));
+    }
+}
+
+/// The largest element; NaN if any is NaN; −inf for an empty slice.
+pub fn max<T: Real>(par: Par, x: &[T]) -> T {
+    par::fold_chunks(
+        par,
+        x.len(),
+        T::neg_infinity(),
+        |r| simd::extremum::<T, true>(&x[r], |v| v, |v| v),
+        nan_max,
+    )
+}
+
+/// The smallest element; NaN if any is NaN; +inf for an empty slice.
+pub fn min<T: Real>(par: Par, x: &[T]) -> T {
+    par::fold_chunks(
+        par,
+        x.len(),
+        T::infinity(),
+        |r| simd::extremum::<T, false>(&x[r], |v| v, |v| v),
+        |a, b| -nan_max(-a, -b),
+    )
+}
+
+/// How many elements equal `v`.
+pub fn count_eq<T: Real>(par: Par, x: &[T], v: T) -> usize {
+    par::fold_chunks(
+        par,
+        x.len(),
+        0,
+        |r| x[r].iter().filter(|&&e| e == v).count(),
+        |a, b| a + b,
+    )
+}
+
+/// `dx (=|+=) (x == m ? share : 0)`: the backward of `max`/`min`, where the
+/// ties at the extremum `m` share the gradient equally (`share = g / ties`).
+pub fn extremum_backward<T: Real>(par: Par, x: &[T], m: T, share: T, dx: Sink<'_, T>) {
+    let (ml, sl, zl) = (
+        T::Lanes::splat(m),
+        T::Lanes::splat(share),
+        T::Lanes::splat(T::zero()),
+    );
+    let zero = T::zero();
+    with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
+        simd::map1::<T, ADD>(&x[s..], dc, |v| v.select_eq(ml, sl, zl), |v| v.select_eq(m, share, zero))
+    }))
+}
+
+/// `max` that propagates NaN, for combining chunk results.
+fn nan_max<T: Real>(a: T, b: T) -> T {
+    if a.is_nan() || b.is_nan() {
+        T::nan()
+    } else if a >= b {
+        a
+    } else {
+        b
+    }
+}

@@ -1,0 +1,316 @@
+//! The scalar trait and its lane type: the only file that names `wide`.
+//!
+//! [`Math`] is the arithmetic every derivative rule is written against. A plain
+//! scalar (`f64`), a bundle of SIMD lanes (`wide::f64x4`) and a dual number all
+//! implement it, so [`crate::rules`] states each derivative once and the scalar
+//! kernels, the SIMD kernels and forward mode all run that one statement.
+//!
+//! [`Real`] is the scalar a [`crate::Tape`] records: `f32`, `f64`, and (for
+//! forward-over-reverse) [`crate::Dual`].
+
+use core::fmt::{Debug, Display};
+use core::ops::{Add, Div, Mul, Neg, Sub};
+use num_traits::Float;
+use wide::{f32x8, f64x4};
+
+/// Arithmetic and elementary functions shared by scalars, SIMD lanes and duals.
+///
+/// `T` is the scalar a lane holds. Every method acts lane by lane and follows
+/// IEEE 754: NaN in gives NaN out unless a method says otherwise.
+pub trait Math<T>:
+    Copy
+    + Send
+    + Sync
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    /// Every lane set to `v`.
+    fn splat(v: T) -> Self;
+    /// `e^x`.
+    fn exp(self) -> Self;
+    /// Natural logarithm; `ln 0 = −inf`, negative input gives NaN.
+    fn ln(self) -> Self;
+    /// Square root; negative input gives NaN.
+    fn sqrt(self) -> Self;
+    /// `(sin x, cos x)` in one evaluation.
+    fn sin_cos(self) -> (Self, Self);
+    /// Hyperbolic tangent, exact ±1 for large |x| (never NaN from overflow).
+    fn tanh(self) -> Self;
+    /// `|x|`.
+    fn abs(self) -> Self;
+    /// `self^p` for a real exponent (NaN for negative bases with non-integer `p`).
+    fn powf(self, p: Self) -> Self;
+    /// `self^n` by repeated multiplication (exact for small `n`).
+    fn powi(self, n: i32) -> Self;
+    /// `−1`, `0` or `+1` by the sign of `self`; `0` at ±0 and NaN at NaN.
+    fn sign(self) -> Self;
+    /// Per lane: `if self <= 0 { if_true } else { if_false }`; NaN picks `if_false`.
+    fn select_le_zero(self, if_true: Self, if_false: Self) -> Self;
+    /// Per lane: `if self == 0 { if_true } else { if_false }`.
+    fn select_zero(self, if_true: Self, if_false: Self) -> Self;
+    /// Per lane: `if self == other { if_true } else { if_false }`.
+    fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self;
+}
+
+/// The scalar a [`crate::Tape`] records and the kernels run over.
+///
+/// Implemented for `f32` (8 lanes of `f32x8`), `f64` (4 lanes of `f64x4`) and for
+/// [`crate::Dual`] (one lane: its kernels run as plain loops).
+pub trait Real: Float + Math<Self> + Default + Debug + Display + Send + Sync + 'static {
+    /// A bundle of `LANES` scalars processed by one SIMD instruction.
+    type Lanes: Math<Self>;
+    /// How many scalars one [`Real::Lanes`] holds.
+    const LANES: usize;
+    /// Loads `LANES` scalars from the front of `src`.
+    ///
+    /// # Panics
+    /// If `src` is shorter than `LANES`.
+    fn load(src: &[Self]) -> Self::Lanes;
+    /// Stores `v` into the front `LANES` scalars of `dst`.
+    ///
+    /// # Panics
+    /// If `dst` is shorter than `LANES`.
+    fn store(v: Self::Lanes, dst: &mut [Self]);
+    /// The sum of the lanes, added in lane order.
+    fn reduce_add(v: Self::Lanes) -> Self;
+    /// The largest lane; NaN if any lane is NaN.
+    fn reduce_max(v: Self::Lanes) -> Self;
+    /// The smallest lane; NaN if any lane is NaN.
+    fn reduce_min(v: Self::Lanes) -> Self;
+    /// Converts an `f64` literal (a constant in a rule) to this type.
+    fn lit(v: f64) -> Self;
+}
+
+/// The SIMD lane type this build uses for `T`, as a name (`"f64x4"`, `"f32x8"`).
+///
+/// `wide` picks its instructions when it is compiled: without AVX2 enabled
+/// (`-C target-cpu=native` on an AVX2 machine), `f64x4` runs as two SSE2 halves.
+///
+/// ```
+/// assert_eq!(dualtape::lane_name::<f64>(), "f64x4");
+/// ```
+pub fn lane_name<T: Real>() -> &'static str {
+    match (core::mem::size_of::<T>(), T::LANES) {
+        (8, 4) => "f64x4",
+        (4, 8) => "f32x8",
+        _ => "scalar",
+    }
+}
+
+/// Whether this build's SIMD lanes use AVX2 instructions (full-width `f64x4`/`f32x8`).
+pub const AVX2_ENABLED: bool = cfg!(target_feature = "avx2");
+
+macro_rules! scalar_math {
+    ($t:ty) => {
+        impl Math<$t> for $t {
+            #[inline(always)]
+            fn splat(v: $t) -> Self {
+                v
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            #[inline(always)]
+            fn sin_cos(self) -> (Self, Self) {
+                <$t>::sin_cos(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                <$t>::tanh(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn powf(self, p: Self) -> Self {
+                <$t>::powf(self, p)
+            }
+            #[inline(always)]
+            fn powi(self, n: i32) -> Self {
+                powi_by_squaring(self, n, 1.0)
+            }
+            #[inline(always)]
+            fn sign(self) -> Self {
+                if self > 0.0 {
+                    1.0
+                } else if self < 0.0 {
+                    -1.0
+                } else {
+                    // ±0 → 0, NaN → NaN
+                    self + self
+                }
+            }
+            #[inline(always)]
+            fn select_le_zero(self, if_true: Self, if_false: Self) -> Self {
+                if self <= 0.0 { if_true } else { if_false }
+            }
+            #[inline(always)]
+            fn select_zero(self, if_true: Self, if_false: Self) -> Self {
+                if self == 0.0 { if_true } else { if_false }
+            }
+            #[inline(always)]
+            fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self {
+                if self == other { if_true } else { if_false }
+            }
+        }
+    };
+}
+
+macro_rules! lane_math {
+    ($lanes:ty, $t:ty) => {
+        impl Math<$t> for $lanes {
+            #[inline(always)]
+            fn splat(v: $t) -> Self {
+                <$lanes>::splat(v)
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                <$lanes>::exp(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                <$lanes>::ln(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                <$lanes>::sqrt(self)
+            }
+            #[inline(always)]
+            fn sin_cos(self) -> (Self, Self) {
+                <$lanes>::sin_cos(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                <$lanes>::tanh(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$lanes>::abs(self)
+            }
+            #[inline(always)]
+            fn powf(self, p: Self) -> Self {
+                <$lanes>::powf_simd(self, p)
+            }
+            #[inline(always)]
+            fn powi(self, n: i32) -> Self {
+                powi_by_squaring(self, n, <$lanes>::ONE)
+            }
+            #[inline(always)]
+            fn sign(self) -> Self {
+                let zero = <$lanes>::ZERO;
+                let one = <$lanes>::ONE;
+                let pos = self.simd_gt(zero).select(one, zero);
+                let neg = self.simd_lt(zero).select(one, zero);
+                self.is_nan().select(self, pos - neg)
+            }
+            #[inline(always)]
+            fn select_le_zero(self, if_true: Self, if_false: Self) -> Self {
+                self.simd_le(<$lanes>::ZERO).select(if_true, if_false)
+            }
+            #[inline(always)]
+            fn select_zero(self, if_true: Self, if_false: Self) -> Self {
+                self.simd_eq(<$lanes>::ZERO).select(if_true, if_false)
+            }
+            #[inline(always)]
+            fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self {
+                self.simd_eq(other).select(if_true, if_false)
+            }
+        }
+    };
+}
+
+/// `x^n` by binary powering. Scalars and lanes both use it, so they agree to
+/// the bit (`f64::powi` leaves its multiplication order unspecified).
+#[inline(always)]
+fn powi_by_squaring<L: Copy + Mul<Output = L> + Div<Output = L>>(x: L, n: i32, one: L) -> L {
+    let mut base = x;
+    let mut e = n.unsigned_abs();
+    let mut acc: Option<L> = None;
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = Some(match acc {
+                None => base,
+                Some(a) => a * base,
+            });
+        }
+        e >>= 1;
+        if e > 0 {
+            base = base * base;
+        }
+    }
+    let pos = acc.unwrap_or(one);
+    if n < 0 { one / pos } else { pos }
+}
+
+scalar_math!(f32);
+scalar_math!(f64);
+lane_math!(f64x4, f64);
+lane_math!(f32x8, f32);
+
+macro_rules! real_impl {
+    ($t:ty, $lanes:ty, $n:expr) => {
+        impl Real for $t {
+            type Lanes = $lanes;
+            const LANES: usize = $n;
+            #[inline(always)]
+            fn load(src: &[Self]) -> Self::Lanes {
+                let arr: [$t; $n] = src[..$n].try_into().expect("slice of LANES");
+                <$lanes>::new(arr)
+            }
+            #[inline(always)]
+            fn store(v: Self::Lanes, dst: &mut [Self]) {
+                dst[..$n].copy_from_slice(&v.to_array());
+            }
+            #[inline(always)]
+            fn reduce_add(v: Self::Lanes) -> Self {
+                v.to_array().iter().fold(0.0, |s, &x| s + x)
+            }
+            #[inline(always)]
+            fn reduce_max(v: Self::Lanes) -> Self {
+                v.to_array()
+                    .iter()
+                    .copied()
+                    .fold(<$t>::NEG_INFINITY, nan_max)
+            }
+            #[inline(always)]
+            fn reduce_min(v: Self::Lanes) -> Self {
+                v.to_array()
+                    .iter()
+                    .copied()
+                    .fold(<$t>::INFINITY, |a, b| -nan_max(-a, -b))
+            }
+            #[inline(always)]
+            fn lit(v: f64) -> Self {
+                v as $t
+            }
+        }
+    };
+}
+
+/// `max` that propagates NaN (IEEE `maximum`), unlike `f64::max`.
+#[inline(always)]
+fn nan_max<F: Float>(a: F, b: F) -> F {
+    if a.is_nan() || b.is_nan() {
+        F::nan()
+    } else if a >= b {
+        a
+    } else {
+        b
+    }
+}
+
+real_impl!(f64, f64x4, 4);
+real_impl!(f32, f32x8, 8);

@@ -1,0 +1,378 @@
+//! Every elementary function once: its value and its derivative.
+//!
+//! Each rule is generic over [`Math`], so the one statement here runs as a plain
+//! scalar (the reference kernels), as SIMD lanes (the fast kernels), and as a
+//! dual number (forward mode). The tape's backward sweep multiplies these local
+//! derivatives by the output adjoint; forward mode multiplies them by the tangent.
+//!
+//! Non-differentiable points follow PyTorch 2.x; each rule's doc says what it does.
+
+use crate::real::{Math, Real};
+
+/// A function of one argument: `y = f(x)` and `dy/dx`.
+pub trait UnaryRule<T: Real>: Copy + Send + Sync {
+    /// The op's name, as error messages show it.
+    const NAME: &'static str;
+    /// Whether the forward pass keeps `dy/dx` on the tape for the backward sweep
+    /// (true where value and derivative come out of one evaluation, e.g. `sin_cos`,
+    /// and recomputing the derivative would cost another transcendental).
+    const KEEPS_PARTIAL: bool = false;
+    /// `f(x)`.
+    fn value<L: Math<T>>(self, x: L) -> L;
+    /// `f'(x)`, given `x` and `y = f(x)`.
+    fn deriv<L: Math<T>>(self, x: L, y: L) -> L;
+    /// `(f(x), f'(x))` in one evaluation.
+    #[inline(always)]
+    fn value_and_deriv<L: Math<T>>(self, x: L) -> (L, L) {
+        let y = self.value(x);
+        (y, self.deriv(x, y))
+    }
+}
+
+/// A function of two arguments: `y = f(a, b)` and its two partials.
+pub trait BinaryRule<T: Real>: Copy + Send + Sync {
+    /// The op's name, as error messages show it.
+    const NAME: &'static str;
+    /// `f(a, b)`.
+    fn value<L: Math<T>>(self, a: L, b: L) -> L;
+    /// `(∂f/∂a, ∂f/∂b)`, given `a`, `b` and `y = f(a, b)`.
+    fn partials<L: Math<T>>(self, a: L, b: L, y: L) -> (L, L);
+}
+
+macro_rules! unary_rule {
+    ($(#[$doc:meta])* $name:ident ($field:ident: $fty:ty), $label:literal, keeps = $keeps:literal,
+     |$s:ident, $x:ident| $value:expr, |$sd:ident, $xd:ident, $y:ident| $deriv:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $name<T> { #[doc = "The op's constant."] pub $field: $fty }
+        impl<T: Real> UnaryRule<T> for $name<T> {
+            const NAME: &'static str = $label;
+            const KEEPS_PARTIAL: bool = $keeps;
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn value<L: Math<T>>($s, $x: L) -> L {
+                $value
+            }
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn deriv<L: Math<T>>($sd, $xd: L, $y: L) -> L {
+                $deriv
+            }
+        }
+    };
+}
+
+fn one<T: Real, L: Math<T>>() -> L {
+    L::splat(T::one())
+}
+
+fn zero<T: Real, L: Math<T>>() -> L {
+    L::splat(T::zero())
+}
+
+/// `d eˣ = eˣ`. Keeps nothing: the output is the derivative.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exp;
+impl<T: Real> UnaryRule<T> for Exp {
+    const NAME: &'static str = "exp";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.exp()
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, _x: L, y: L) -> L {
+        y
+    }
+}
+
+/// `d ln x = 1/x`; at 0: value −inf, derivative +inf.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ln;
+impl<T: Real> UnaryRule<T> for Ln {
+    const NAME: &'static str = "ln";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.ln()
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
+        one::<T, L>() / x
+    }
+}
+
+/// `d √x = 1/(2√x)`; at 0: +inf.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sqrt;
+impl<T: Real> UnaryRule<T> for Sqrt {
+    const NAME: &'static str = "sqrt";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.sqrt()
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, _x: L, y: L) -> L {
+        L::splat(T::lit(0.5)) / y
+    }
+}
+
+/// `d sin x = cos x`. Keeps `cos x` from the forward `sin_cos`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sin;
+impl<T: Real> UnaryRule<T> for Sin {
+    const NAME: &'static str = "sin";
+    const KEEPS_PARTIAL: bool = true;
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.sin_cos().0
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
+        x.sin_cos().1
+    }
+    #[inline(always)]
+    fn value_and_deriv<L: Math<T>>(self, x: L) -> (L, L) {
+        x.sin_cos()
+    }
+}
+
+/// `d cos x = −sin x`. Keeps `−sin x` from the forward `sin_cos`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cos;
+impl<T: Real> UnaryRule<T> for Cos {
+    const NAME: &'static str = "cos";
+    const KEEPS_PARTIAL: bool = true;
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.sin_cos().1
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
+        -x.sin_cos().0
+    }
+    #[inline(always)]
+    fn value_and_deriv<L: Math<T>>(self, x: L) -> (L, L) {
+        let (s, c) = x.sin_cos();
+        (c, -s)
+    }
+}
+
+/// `d tanh x = 1 − tanh² x`; exact ±1 (derivative 0) for large |x|.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tanh;
+impl<T: Real> UnaryRule<T> for Tanh {
+    const NAME: &'static str = "tanh";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.tanh()
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, _x: L, y: L) -> L {
+        one::<T, L>() - y * y
+    }
+}
+
+/// `σ(x) = 1/(1 + e⁻ˣ)`, `dσ = σ(1 − σ)`; saturates to 0 and 1 without overflow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sigmoid;
+impl<T: Real> UnaryRule<T> for Sigmoid {
+    const NAME: &'static str = "sigmoid";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        // e⁻ˣ → +inf for x ≪ 0 gives 1/inf = 0: no NaN at either end.
+        one::<T, L>() / (one::<T, L>() + (-x).exp())
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, _x: L, y: L) -> L {
+        y * (one::<T, L>() - y)
+    }
+}
+
+/// `relu x = max(x, 0)`, derivative 1 for x > 0 and 0 for x ≤ 0 (0 at 0, as PyTorch).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Relu;
+impl<T: Real> UnaryRule<T> for Relu {
+    const NAME: &'static str = "relu";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        // NaN is not ≤ 0, so it passes through.
+        x.select_le_zero(zero::<T, L>(), x)
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
+        x.select_le_zero(zero::<T, L>(), one::<T, L>())
+    }
+}
+
+/// `d |x| = sign x`, 0 at 0 (as PyTorch), NaN at NaN.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Abs;
+impl<T: Real> UnaryRule<T> for Abs {
+    const NAME: &'static str = "abs";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.abs()
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
+        x.sign()
+    }
+}
+
+/// `d (1/x) = −1/x²`; at 0: value +inf (with 0's sign), derivative −inf.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Recip;
+impl<T: Real> UnaryRule<T> for Recip {
+    const NAME: &'static str = "recip";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        one::<T, L>() / x
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, _x: L, y: L) -> L {
+        -(y * y)
+    }
+}
+
+/// `d xⁿ = n·xⁿ⁻¹` for an integer `n`; `n = 0` has derivative 0 everywhere.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Powi {
+    /// The exponent.
+    pub n: i32,
+}
+impl<T: Real> UnaryRule<T> for Powi {
+    const NAME: &'static str = "powi";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.powi(self.n)
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
+        if self.n == 0 {
+            zero::<T, L>()
+        } else {
+            L::splat(T::from(self.n).expect("i32 fits every Real")) * x.powi(self.n - 1)
+        }
+    }
+}
+
+unary_rule!(
+    /// `d xᵖ = p·xᵖ⁻¹` for a real `p`; `p = 0` has derivative 0 everywhere, and at
+    /// `x = 0` a `0 < p < 1` gives +inf (as PyTorch).
+    Powf(p: T), "powf", keeps = false,
+    |self, x| x.powf(L::splat(self.p)),
+    |self, x, y| if self.p == T::zero() { zero::<T, L>() } else { L::splat(self.p) * x.powf(L::splat(self.p - T::one())) }
+);
+
+unary_rule!(
+    /// `y = c·x`, `dy/dx = c` (also unary minus, with `c = −1`).
+    Scale(c: T), "mul", keeps = false,
+    |self, x| L::splat(self.c) * x,
+    |self, x, y| L::splat(self.c)
+);
+
+unary_rule!(
+    /// `y = x + c`, `dy/dx = 1`.
+    Offset(c: T), "add", keeps = false,
+    |self, x| x + L::splat(self.c),
+    |self, x, y| one::<T, L>()
+);
+
+unary_rule!(
+    /// `y = c − x`, `dy/dx = −1`.
+    SubFrom(c: T), "sub", keeps = false,
+    |self, x| L::splat(self.c) - x,
+    |self, x, y| -one::<T, L>()
+);
+
+unary_rule!(
+    /// `y = x / c`, `dy/dx = 1/c`.
+    DivBy(c: T), "div", keeps = false,
+    |self, x| x / L::splat(self.c),
+    |self, x, y| one::<T, L>() / L::splat(self.c)
+);
+
+unary_rule!(
+    /// `y = c / x`, `dy/dx = −y/x`.
+    DivInto(c: T), "div", keeps = false,
+    |self, x| L::splat(self.c) / x,
+    |self, x, y| -(y / x)
+);
+
+/// `d(a + b) = da + db`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Add;
+impl<T: Real> BinaryRule<T> for Add {
+    const NAME: &'static str = "add";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, a: L, b: L) -> L {
+        a + b
+    }
+    #[inline(always)]
+    fn partials<L: Math<T>>(self, _a: L, _b: L, _y: L) -> (L, L) {
+        (one::<T, L>(), one::<T, L>())
+    }
+}
+
+/// `d(a − b) = da − db`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sub;
+impl<T: Real> BinaryRule<T> for Sub {
+    const NAME: &'static str = "sub";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, a: L, b: L) -> L {
+        a - b
+    }
+    #[inline(always)]
+    fn partials<L: Math<T>>(self, _a: L, _b: L, _y: L) -> (L, L) {
+        (one::<T, L>(), -one::<T, L>())
+    }
+}
+
+/// `d(a·b) = b·da + a·db`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mul;
+impl<T: Real> BinaryRule<T> for Mul {
+    const NAME: &'static str = "mul";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, a: L, b: L) -> L {
+        a * b
+    }
+    #[inline(always)]
+    fn partials<L: Math<T>>(self, a: L, b: L, _y: L) -> (L, L) {
+        (b, a)
+    }
+}
+
+/// `d(a/b) = da/b − (a/b²)·db = (da − y·db)/b`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Div;
+impl<T: Real> BinaryRule<T> for Div {
+    const NAME: &'static str = "div";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, a: L, b: L) -> L {
+        a / b
+    }
+    #[inline(always)]
+    fn partials<L: Math<T>>(self, _a: L, b: L, y: L) -> (L, L) {
+        let inv = one::<T, L>() / b;
+        (inv, -(y * inv))
+    }
+}
+
+/// `d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln a·db`; where `b = 0` the first is 0, where `a = 0`
+/// the second is 0 (as PyTorch).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pow;
+impl<T: Real> BinaryRule<T> for Pow {
+    const NAME: &'static str = "pow";
+    #[inline(always)]
+    fn value<L: Math<T>>(self, a: L, b: L) -> L {
+        a.powf(b)
+    }
+    #[inline(always)]
+    fn partials<L: Math<T>>(self, a: L, b: L, y: L) -> (L, L) {
+        let da = b.select_zero(zero::<T, L>(), b * a.powf(b - one::<T, L>()));
+        let db = a.select_zero(zero::<T, L>(), y * a.ln());
+        (da, db)
+    }
+}

@@ -1,0 +1,256 @@
+//! The reverse sweep and its result, [`Grads`]: one `match` with every op's
+//! adjoint rule.
+
+use core::cell::Ref;
+
+use super::node::{NodeId, Op, ReduceOp, Span, with_binary_rule, with_unary_rule};
+use super::record::operand;
+use super::{Arena, Tape, Var};
+use crate::kernels::{self, Sink};
+use crate::real::Real;
+
+/// The gradients of one backward sweep: the adjoint of every node that needs
+/// one, read by leaf with [`Grads::wrt`].
+///
+/// `Grads` borrows its tape: drop it before recording more on the tape (doing
+/// so panics, saying why) or clearing it (which does not compile).
+pub struct Grads<'t, T: Real> {
+    tape: &'t Tape<T>,
+    arena: Ref<'t, Arena<T>>,
+    output: NodeId,
+}
+
+impl<'t, T: Real> Grads<'t, T> {
+    /// `∂(output·seed)/∂x`: the gradient with respect to `x`, one element per
+    /// element of `x`. Zeros where the output does not depend on `x`.
+    ///
+    /// Intermediate nodes can be read too (their adjoint), not only leaves.
+    ///
+    /// # Panics
+    /// If `x` is from another tape, was recorded after the output, or needs no
+    /// gradient (a constant, or computed from constants only).
+    #[track_caller]
+    pub fn wrt(&self, x: Var<'t, T>) -> &[T] {
+        assert!(
+            core::ptr::eq(self.tape, x.tape()),
+            "dualtape: Grads::wrt: the variable belongs to another tape"
+        );
+        let id = x.id();
+        assert!(
+            id <= self.output,
+            "dualtape: Grads::wrt: node {} was recorded after the output (node {}); \
+             it cannot influence it",
+            id.0,
+            self.output.0
+        );
+        let node = &self.arena.nodes[id.index()];
+        assert!(
+            node.needs_grad,
+            "dualtape: Grads::wrt: node {} is a constant (it depends on no `var`) and has no gradient",
+            id.0
+        );
+        &self.arena.adjoints[node.span.range()]
+    }
+}
+
+impl<T: Real> core::fmt::Debug for Grads<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Grads")
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two disjoint spans of one buffer, mutably.
+fn two_mut<T>(buf: &mut [T], x: Span, y: Span) -> (&mut [T], &mut [T]) {
+    if x.start + x.len <= y.start {
+        let (lo, hi) = buf.split_at_mut(y.start);
+        (&mut lo[x.range()], &mut hi[..y.len])
+    } else {
+        let (lo, hi) = buf.split_at_mut(x.start);
+        (&mut hi[..x.len], &mut lo[y.range()])
+    }
+}
+
+impl<T: Real> Tape<T> {
+    /// Sweeps from `output` down to node 0 with the output adjoint `seed`.
+    #[track_caller]
+    pub(crate) fn sweep(&self, output: NodeId, seed: impl FnOnce(&mut [T])) -> Grads<'_, T> {
+        let par = self.par();
+        {
+            let mut guard = self.arena_mut();
+            let a = &mut *guard;
+            let used = a.used;
+            if a.adjoints.len() < used {
+                a.adjoints.resize(used, T::zero());
+            }
+            a.written.clear();
+            a.written.resize(output.index() + 1, false);
+            let out = a.nodes[output.index()];
+            seed(&mut a.adjoints[out.span.range()]);
+            a.written[output.index()] = out.needs_grad;
+
+            for i in (0..=output.index()).rev() {
+                let node = a.nodes[i];
+                if !node.needs_grad || !a.written[i] {
+                    continue;
+                }
+                let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
+                let g = &upper[..node.span.len];
+                let vals = |id: NodeId| &a.values[a.nodes[id.index()].span.range()];
+                let y = &a.values[node.span.range()];
+                // Marks `id` written and returns its sink: overwrite on the first
+                // contribution, add after. `None` if `id` needs no gradient.
+                let mut sink_of = |id: NodeId| -> Option<(Span, bool)> {
+                    let n = &a.nodes[id.index()];
+                    n.needs_grad.then(|| {
+                        let add = a.written[id.index()];
+                        a.written[id.index()] = true;
+                        (n.span, add)
+                    })
+                };
+                match node.op {
+                    Op::Leaf | Op::Constant => {}
+                    // d f(x) = f'(x)·dx (f' from the rule, or kept by the forward pass)
+                    Op::Unary(op, x) => {
+                        if let Some((sx, add)) = sink_of(x) {
+                            let p = &a.partials[node.partial.range()];
+                            let dx = Sink {
+                                dst: &mut lower[sx.range()],
+                                add,
+                            };
+                            with_unary_rule!(op, rule => kernels::unary_backward(par, rule, vals(x), y, p, g, dx));
+                        }
+                    }
+                    // d f(a, b) = ∂f/∂a·da + ∂f/∂b·db, both in one pass
+                    Op::Binary(op, l, r) => {
+                        let len = node.span.len;
+                        let (ol, or) = (
+                            operand(&a.values, a.nodes[l.index()].span, len),
+                            operand(&a.values, a.nodes[r.index()].span, len),
+                        );
+                        let (kl, kr) = (sink_of(l), sink_of(r));
+                        with_binary_rule!(op, rule => match (kl, kr) {
+                            (Some((sl, addl)), Some((sr, addr))) if l != r => {
+                                let (dl, dr) = two_mut(lower, sl, sr);
+                                kernels::binary_backward(par, rule, ol, or, y, g,
+                                    Some(Sink { dst: dl, add: addl }), Some(Sink { dst: dr, add: addr }), &mut a.scratch);
+                            }
+                            (kl, kr) => {
+                                // Same node on both sides (x·x): two passes into one buffer.
+                                if let Some((sl, add)) = kl {
+                                    kernels::binary_backward(par, rule, ol, or, y, g,
+                                        Some(Sink { dst: &mut lower[sl.range()], add }), None, &mut a.scratch);
+                                }
+                                if let Some((sr, add)) = kr {
+                                    let add = add || l == r;
+                                    kernels::binary_backward(par, rule, ol, or, y, g,
+                                        None, Some(Sink { dst: &mut lower[sr.range()], add }), &mut a.scratch);
+                                }
+                            }
+                        });
+                    }
+                    Op::Reduce(op, x) => {
+                        if let Some((sx, add)) = sink_of(x) {
+                            let dx = Sink {
+                                dst: &mut lower[sx.range()],
+                                add,
+                            };
+                            let (xv, g0, y0) = (vals(x), g[0], y[0]);
+                            match op {
+                                // d Σx = Σdx
+                                ReduceOp::Sum => kernels::fill(par, dx, g0),
+                                // d (Σx/n) = Σdx/n
+                                ReduceOp::Mean => {
+                                    kernels::fill(par, dx, g0 / T::from(xv.len()).unwrap())
+                                }
+                                // d‖x‖ = xᵀdx/‖x‖ (0 at x = 0)
+                                ReduceOp::Norm => kernels::norm_backward(par, xv, y0, g0, dx),
+                                // d max x = dx_k at the k that attain it, shared among ties
+                                ReduceOp::Max | ReduceOp::Min => {
+                                    let ties = kernels::count_eq(par, xv, y0);
+                                    let share = g0 / T::from(ties.max(1)).unwrap();
+                                    kernels::extremum_backward(par, xv, y0, share, dx);
+                                }
+                            }
+                        }
+                    }
+                    // d(a·b) = bᵀda + aᵀdb
+                    Op::Dot(l, r) => {
+                        let (g0, (vl, vr)) = (g[0], (vals(l), vals(r)));
+                        match (sink_of(l), sink_of(r)) {
+                            (Some((sl, addl)), Some((sr, addr))) if l != r => {
+                                let (dl, dr) = two_mut(lower, sl, sr);
+                                kernels::scale_swapped(
+                                    par,
+                                    vl,
+                                    vr,
+                                    g0,
+                                    Sink { dst: dl, add: addl },
+                                    Sink { dst: dr, add: addr },
+                                );
+                            }
+                            (Some((s, add)), Some(_)) => {
+                                // a·a: d = 2a
+                                kernels::scale(
+                                    par,
+                                    vl,
+                                    g0 + g0,
+                                    Sink {
+                                        dst: &mut lower[s.range()],
+                                        add,
+                                    },
+                                );
+                            }
+                            (Some((s, add)), None) => kernels::scale(
+                                par,
+                                vr,
+                                g0,
+                                Sink {
+                                    dst: &mut lower[s.range()],
+                                    add,
+                                },
+                            ),
+                            (None, Some((s, add))) => kernels::scale(
+                                par,
+                                vl,
+                                g0,
+                                Sink {
+                                    dst: &mut lower[s.range()],
+                                    add,
+                                },
+                            ),
+                            (None, None) => {}
+                        }
+                    }
+                    Op::Custom(k) => {
+                        super::custom::backward(
+                            par,
+                            &a.customs[k as usize],
+                            &a.nodes,
+                            &a.values,
+                            y,
+                            g,
+                            lower,
+                            &mut a.written,
+                        );
+                    }
+                }
+            }
+
+            // Nodes the output does not depend on get a zero gradient.
+            for i in 0..=output.index() {
+                let n = &a.nodes[i];
+                if n.needs_grad && !a.written[i] {
+                    a.adjoints[n.span.range()].fill(T::zero());
+                    a.written[i] = true;
+                }
+            }
+        }
+        Grads {
+            tape: self,
+            arena: self.arena(),
+            output,
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The arena tape: [`Tape`] records, [`Var`] is the handle user code holds.
+
+mod backward;
+mod custom;
+pub(crate) mod node;
+mod record;
+mod var;
+
+use core::cell::{Cell, RefCell, RefMut};
+
+pub use backward::Grads;
+pub use custom::CustomBackward;
+pub use node::{NodeId, Span};
+pub use var::Var;
+
+use crate::kernels::Par;
+use crate::real::Real;
+use node::{Node, Op};
+
+/// The largest number of nodes a tape can hold: ids are `u32`.
+pub const MAX_NODES: usize = u32::MAX as usize;
+
+/// A recording of vector operations, for reverse-mode differentiation.
+///
+/// A tape is an arena: every node is a small plain struct in one `Vec`, every
+/// node's output a span of one value buffer. [`Tape::var`] and
+/// [`Tape::constant`] put vectors on it; arithmetic on the returned [`Var`]s
+/// records further nodes (computing their values at once, as PyTorch's eager
+/// mode does); [`Var::backward`] sweeps the nodes in reverse and returns the
+/// [`Grads`].
+///
+/// [`Tape::clear`] empties it and keeps every buffer, so evaluating the same
+/// function again allocates nothing.
+///
+/// ```
+/// use dualtape::Tape;
+///
+/// let mut tape = Tape::<f64>::new();
+/// for step in 0..3 {
+///     tape.clear();
+///     let x = tape.var(&[1.0, 2.0, 3.0]);
+///     let y = (x * x).sum();               // Σ x²
+///     let grads = y.backward();
+///     assert_eq!(grads.wrt(x), &[2.0, 4.0, 6.0]); // 2x
+/// #   let _ = step;
+/// }
+/// ```
+///
+/// # Limits
+/// At most [`MAX_NODES`] (2³² − 1) nodes; element offsets are `usize`, so the
+/// element count is bounded by memory alone. Recording past the node limit
+/// panics; [`Tape::with_node_limit`] sets a lower one.
+pub struct Tape<T: Real> {
+    arena: RefCell<Arena<T>>,
+    par: Cell<Par>,
+    node_limit: usize,
+}
+
+/// Everything a tape holds. Buffers only grow; `clear` rewinds the counters.
+pub(crate) struct Arena<T: Real> {
+    /// Every recorded node, in recording order (a topological order).
+    pub nodes: Vec<Node<T>>,
+    /// Every node's output, back to back. Its length is the high-water mark:
+    /// elements past `used` are stale values from before the last `clear`.
+    pub values: Vec<T>,
+    /// How much of `values` the current recording uses.
+    pub used: usize,
+    /// Local derivatives kept by forward passes (sin, cos), back to back.
+    pub partials: Vec<T>,
+    /// How much of `partials` the current recording uses.
+    pub partials_used: usize,
+    /// Every node's adjoint, at the offsets of its value. Stale until the sweep
+    /// writes it: a node's first contribution overwrites, later ones add.
+    pub adjoints: Vec<T>,
+    /// Per node: whether the current sweep has written its adjoint yet.
+    pub written: Vec<bool>,
+    /// Per-chunk partial sums of the reductions (see `kernels::par`).
+    pub scratch: Vec<T>,
+    /// User-defined ops' backward rules and inputs, by `Op::Custom` index.
+    pub customs: Vec<custom::CustomNode<T>>,
+}
+
+impl<T: Real> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Real> Tape<T> {
+    /// An empty tape that runs large kernels on the current rayon pool ([`Par::Rayon`]).
+    pub fn new() -> Self {
+        Tape {
+            arena: RefCell::new(Arena {
+                nodes: Vec::new(),
+                values: Vec::new(),
+                used: 0,
+                partials: Vec::new(),
+                partials_used: 0,
+                adjoints: Vec::new(),
+                written: Vec::new(),
+                scratch: Vec::new(),
+                customs: Vec::new(),
+            }),
+            par: Cell::new(Par::Rayon),
+            node_limit: MAX_NODES,
+        }
+    }
+
+    /// An empty tape that refuses to record more than `limit` nodes (capped at
+    /// [`MAX_NODES`]): a guard against a runaway loop filling memory.
+    pub fn with_node_limit(limit: usize) -> Self {
+        Tape {
+            node_limit: limit.min(MAX_NODES),
+            ..Self::new()
+        }
+    }
+
+    /// Chooses where kernels run: [`Par::Sequential`] on the calling thread, or
+    /// [`Par::Rayon`] on the current rayon pool for vectors of at least
+    /// [`crate::kernels::PAR_MIN_LEN`] elements. Values and gradients are
+    /// bitwise identical either way.
+    ///
+    /// ```
+    /// use dualtape::{Par, Tape};
+    /// let tape = Tape::<f32>::new();
+    /// tape.set_par(Par::Sequential);
+    /// assert_eq!(tape.par(), Par::Sequential);
+    /// ```
+    pub fn set_par(&self, par: Par) {
+        self.par.set(par);
+    }
+
+    /// Where kernels run (see [`Tape::set_par`]).
+    pub fn par(&self) -> Par {
+        self.par.get()
+    }
+
+    /// Records `values` as an input that needs a gradient (a leaf, PyTorch's
+    /// `requires_grad=True`).
+    ///
+    /// # Panics
+    /// If the tape is at its node limit, or a [`Var::value`] or [`Grads`] borrow
+    /// of it is alive.
+    #[track_caller]
+    pub fn var(&self, values: &[T]) -> Var<'_, T> {
+        self.input(values, Op::Leaf, true)
+    }
+
+    /// Records `values` as an input that needs no gradient. Ops on constants
+    /// alone are computed but skipped by the backward sweep.
+    ///
+    /// # Panics
+    /// As [`Tape::var`].
+    #[track_caller]
+    pub fn constant(&self, values: &[T]) -> Var<'_, T> {
+        self.input(values, Op::Constant, false)
+    }
+
+    #[track_caller]
+    fn input(&self, values: &[T], op: Op<T>, needs_grad: bool) -> Var<'_, T> {
+        let id = self.record(op, values.len(), needs_grad, false, |cx| {
+            cx.out.copy_from_slice(values)
+        });
+        Var::new(self, id)
+    }
+
+    /// Number of nodes recorded since the last [`Tape::clear`].
+    pub fn len(&self) -> usize {
+        self.arena.borrow().nodes.len()
+    }
+
+    /// Whether nothing has been recorded since the last [`Tape::clear`].
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every node and keeps every buffer's capacity, so recording the
+    /// same computation again allocates nothing.
+    ///
+    /// Taking `&mut self` means no [`Var`] of the tape can outlive this call:
+    ///
+    /// ```compile_fail
+    /// let mut tape = dualtape::Tape::<f64>::new();
+    /// let x = tape.var(&[1.0]);
+    /// tape.clear();
+    /// let y = x * 2.0; // error: `tape` is borrowed by `x`
+    /// ```
+    pub fn clear(&mut self) {
+        let arena = self.arena.get_mut();
+        arena.nodes.clear();
+        arena.customs.clear();
+        arena.used = 0;
+        arena.partials_used = 0;
+    }
+
+    /// The arena, for recording. Panics, naming the cause, while a borrow from
+    /// `Var::value` or `Grads` is alive.
+    #[track_caller]
+    pub(crate) fn arena_mut(&self) -> RefMut<'_, Arena<T>> {
+        match self.arena.try_borrow_mut() {
+            Ok(a) => a,
+            Err(_) => panic!(
+                "dualtape: cannot record on or sweep this tape while a `Var::value()` or `Grads` \
+                 borrow of it is alive; drop that borrow first"
+            ),
+        }
+    }
+
+    /// The arena, for reading.
+    #[track_caller]
+    pub(crate) fn arena(&self) -> core::cell::Ref<'_, Arena<T>> {
+        match self.arena.try_borrow() {
+            Ok(a) => a,
+            Err(_) => unreachable!("dualtape: the tape is never borrowed mutably between calls"),
+        }
+    }
+}
+
+impl<T: Real> core::fmt::Debug for Tape<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let a = self.arena();
+        f.debug_struct("Tape")
+            .field("nodes", &a.nodes.len())
+            .field("elements", &a.used)
+            .field("par", &self.par.get())
+            .finish()
+    }
+}

@@ -1,0 +1,190 @@
+//! Recording: allocate a node's output span, run its forward kernel, push it.
+
+use super::Tape;
+use super::node::{
+    BinaryOp, Node, NodeId, Op, ReduceOp, Span, UnaryOp, with_binary_rule, with_unary_rule,
+};
+use crate::kernels::{self, Operand, Par};
+use crate::real::Real;
+use crate::rules::UnaryRule;
+
+/// What a forward kernel gets while its node is recorded.
+pub(crate) struct RecordCx<'a, T> {
+    /// The value arena before the new node: every input's values.
+    pub earlier: &'a [T],
+    /// The new node's output.
+    pub out: &'a mut [T],
+    /// The new node's kept derivative (empty unless the op keeps one).
+    pub partial: &'a mut [T],
+    /// Scratch for reductions.
+    pub scratch: &'a mut Vec<T>,
+    /// Where kernels run.
+    pub par: Par,
+}
+
+fn keeps_partial<T: Real, R: UnaryRule<T>>(_: &R) -> bool {
+    R::KEEPS_PARTIAL
+}
+
+impl<T: Real> Tape<T> {
+    /// Appends a node of `len` elements, filling its output with `forward`.
+    ///
+    /// # Panics
+    /// If the tape holds its node limit already.
+    #[track_caller]
+    pub(crate) fn record(
+        &self,
+        op: Op<T>,
+        len: usize,
+        needs_grad: bool,
+        keeps_partial: bool,
+        forward: impl FnOnce(RecordCx<'_, T>),
+    ) -> NodeId {
+        let par = self.par();
+        let mut guard = self.arena_mut();
+        let a = &mut *guard;
+        let id = a.nodes.len();
+        if id >= self.node_limit {
+            panic!(
+                "dualtape: the tape is full: it holds {id} nodes, its limit (node ids are u32; \
+                 see Tape::with_node_limit); clear it or record less"
+            );
+        }
+        let start = a.used;
+        let end = start + len;
+        if a.values.len() < end {
+            a.values.resize(end, T::zero());
+        }
+        let pstart = a.partials_used;
+        let pend = if keeps_partial { pstart + len } else { pstart };
+        if a.partials.len() < pend {
+            a.partials.resize(pend, T::zero());
+        }
+        let (earlier, rest) = a.values.split_at_mut(start);
+        forward(RecordCx {
+            earlier,
+            out: &mut rest[..len],
+            partial: &mut a.partials[pstart..pend],
+            scratch: &mut a.scratch,
+            par,
+        });
+        a.used = end;
+        a.partials_used = pend;
+        let partial = Span {
+            start: pstart,
+            len: pend - pstart,
+        };
+        a.nodes.push(Node {
+            op,
+            span: Span { start, len },
+            partial,
+            needs_grad,
+        });
+        NodeId(id as u32)
+    }
+
+    /// The output span of `id` and whether it needs a gradient.
+    pub(crate) fn node_info(&self, id: NodeId) -> (Span, bool) {
+        let n = self.arena().nodes[id.index()];
+        (n.span, n.needs_grad)
+    }
+
+    /// Records `f(x)` elementwise.
+    #[track_caller]
+    pub(crate) fn record_unary(&self, op: UnaryOp<T>, x: NodeId) -> NodeId {
+        let (xs, needs_grad) = self.node_info(x);
+        with_unary_rule!(op, rule => {
+            let keeps = keeps_partial::<T, _>(&rule);
+            self.record(Op::Unary(op, x), xs.len, needs_grad, keeps, |cx| {
+                kernels::unary(cx.par, rule, &cx.earlier[xs.range()], cx.out, cx.partial)
+            })
+        })
+    }
+
+    /// Records `f(a, b)` elementwise, broadcasting a length-1 side.
+    ///
+    /// # Panics
+    /// If the lengths differ and neither is 1.
+    #[track_caller]
+    pub(crate) fn record_binary(&self, op: BinaryOp, a: NodeId, b: NodeId) -> NodeId {
+        let (sa, ga) = self.node_info(a);
+        let (sb, gb) = self.node_info(b);
+        let len = broadcast_len(op.name(), sa.len, sb.len);
+        with_binary_rule!(op, rule => {
+            self.record(Op::Binary(op, a, b), len, ga || gb, false, |cx| {
+                let (oa, ob) = (operand(cx.earlier, sa, len), operand(cx.earlier, sb, len));
+                kernels::binary(cx.par, rule, oa, ob, cx.out)
+            })
+        })
+    }
+
+    /// Records a reduction of `x` to one element.
+    ///
+    /// # Panics
+    /// `max` and `min` of an empty vector.
+    #[track_caller]
+    pub(crate) fn record_reduce(&self, op: ReduceOp, x: NodeId) -> NodeId {
+        let (xs, needs_grad) = self.node_info(x);
+        if xs.len == 0 && matches!(op, ReduceOp::Max | ReduceOp::Min) {
+            let name = if op == ReduceOp::Max { "max" } else { "min" };
+            panic!("dualtape: {name}: the input is empty (0 elements); it has no {name}imum");
+        }
+        self.record(Op::Reduce(op, x), 1, needs_grad, false, |cx| {
+            let x = &cx.earlier[xs.range()];
+            cx.out[0] = match op {
+                ReduceOp::Sum => kernels::sum(cx.par, x, cx.scratch),
+                ReduceOp::Mean => kernels::sum(cx.par, x, cx.scratch) / T::from(x.len()).unwrap(),
+                ReduceOp::Norm => kernels::norm(cx.par, x, cx.scratch),
+                ReduceOp::Max => kernels::max(cx.par, x),
+                ReduceOp::Min => kernels::min(cx.par, x),
+            };
+        })
+    }
+
+    /// Records `Σ a·b`.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    #[track_caller]
+    pub(crate) fn record_dot(&self, a: NodeId, b: NodeId) -> NodeId {
+        let (sa, ga) = self.node_info(a);
+        let (sb, gb) = self.node_info(b);
+        if sa.len != sb.len {
+            panic!(
+                "dualtape: dot: length mismatch: left has {} elements, right has {}",
+                sa.len, sb.len
+            );
+        }
+        self.record(Op::Dot(a, b), 1, ga || gb, false, |cx| {
+            cx.out[0] = kernels::dot(
+                cx.par,
+                &cx.earlier[sa.range()],
+                &cx.earlier[sb.range()],
+                cx.scratch,
+            )
+        })
+    }
+}
+
+/// The output length of an elementwise op on inputs of `la` and `lb` elements.
+#[track_caller]
+pub(crate) fn broadcast_len(op: &str, la: usize, lb: usize) -> usize {
+    match (la, lb) {
+        _ if la == lb => la,
+        (1, _) => lb,
+        (_, 1) => la,
+        _ => panic!(
+            "dualtape: {op}: length mismatch: left has {la} elements, right has {lb} \
+             (only equal lengths or a length-1 side broadcast)"
+        ),
+    }
+}
+
+/// An input of `span` as an operand of an op with `len` output elements.
+pub(crate) fn operand<T: Copy>(values: &[T], span: Span, len: usize) -> Operand<'_, T> {
+    if span.len == 1 && len != 1 {
+        Operand::Splat(values[span.start])
+    } else {
+        Operand::Slice(&values[span.range()])
+    }
+}
