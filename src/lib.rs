@@ -1,9 +1,113 @@
-//! dualtape (docs to come)
+//! # dualtape
+//!
+//! Automatic differentiation of vector code on the CPU, built for throughput:
+//! reverse mode over a compact arena tape, forward mode with dual numbers, and
+//! one SIMD kernel layer (on `wide` lanes, chunked on rayon for large vectors)
+//! under both.
+//!
+//! The behaviour follows PyTorch autograd. The notebook the project grew from,
+//! in dualtape:
+//!
+//! ```
+//! use dualtape::Tape;
+//!
+//! let tape = Tape::<f64>::new();
+//!
+//! // Case 1: y = ‖x‖ for x = 0..9; dy/dx = x/‖x‖.
+//! let x = tape.var(&[0., 1., 2., 3., 4., 5., 6., 7., 8., 9.]);
+//! let y = x.norm();
+//! assert!((y.item() - 16.8819).abs() < 1e-4);
+//! let g = y.backward();
+//! assert!((g.wrt(x)[1] - 0.05923489).abs() < 1e-8);
+//! drop(g);
+//!
+//! // Case 2: y = x², y.backward(ones) gives 2x.
+//! let g = (x * x).backward_with(&[1.0; 10]);
+//! assert_eq!(g.wrt(x)[9], 18.0);
+//! drop(g);
+//!
+//! // Q = 3a³ − b² and its Jacobian-transpose product with ones: (9a², −2b).
+//! let a = tape.var(&[0., 1., 2., 3.]);
+//! let b = tape.var(&[0., 4., 8., 12.]);
+//! let q = 3.0 * a.powi(3) - b.powi(2);
+//! assert_eq!(*q.value(), [0., -13., -40., -63.]);
+//! let g = q.backward_with(&[1.0; 4]);
+//! assert_eq!(g.wrt(a), [0., 9., 36., 81.]);
+//! assert_eq!(g.wrt(b), [-0., -8., -16., -24.]);
+//! ```
+//!
+//! ## What it is, and is not, for
+//!
+//! For gradients, vector-Jacobian products, Jacobian-vector products,
+//! Jacobians and Hessian-vector products of numeric code on 1-D vectors of
+//! `f32` or `f64`: optimisation objectives, scientific models, small learning
+//! models. It is not a tensor library: values are 1-D slices (a scalar is a
+//! vector of length 1, which broadcasts against any length), there is no
+//! matrix multiply, no GPU, and no higher-rank shapes.
+//!
+//! ## How it works
+//!
+//! - [`Tape`] is an arena: nodes are small plain structs addressed by `u32`
+//!   ids, every output a span of one value buffer; [`Var`] is a `Copy` handle
+//!   (tape reference + id). Ops run as they are recorded (eager).
+//! - [`Var::backward`] sweeps the nodes from the output down, one fused
+//!   kernel per node; a node's first adjoint contribution is written, later
+//!   ones added, so nothing is zero-filled. [`Tape::clear`] keeps every
+//!   buffer: evaluating the same gradient again allocates nothing.
+//! - Each elementary function's value and derivative is stated once, in
+//!   [`rules`], generic over [`Math`]; the scalar reference kernels, the SIMD
+//!   kernels and forward mode all run that one statement.
+//! - [`kernels`] is the only code that loops over data. Vectors of at least
+//!   [`kernels::PAR_MIN_LEN`] elements are split on rayon at fixed
+//!   [`kernels::CHUNK`] boundaries, and sums combine per-chunk partials in a
+//!   fixed order: results are bitwise identical on any number of threads.
+//!   [`Tape::set_par`] chooses sequential or rayon; run inside
+//!   `pool.install(..)` to pick the pool.
+//!
+//! ## Semantics at the edges
+//!
+//! Values and gradients follow IEEE 754 (NaN in, NaN out) and, at
+//! non-differentiable points, PyTorch 2.x:
+//!
+//! | op | point | value | gradient |
+//! |---|---|---|---|
+//! | `x.norm()` | `x = 0` | 0 | 0 (not NaN) |
+//! | `x.norm()` | elements near 1e±200 | exact (scaled sum, no overflow/underflow) | `x/‖x‖` |
+//! | `x.abs()` | `x = 0` | 0 | 0 |
+//! | `x.relu()` | `x = 0` | 0 | 0 |
+//! | `x.sqrt()` | `x = 0` | 0 | +inf |
+//! | `x.powf(p)` | `x = 0`, `p = 0` | 1 | 0 |
+//! | `x.powf(p)` | `x = 0`, `0 < p < 1` | 0 | +inf |
+//! | `x.powi(0)` | any `x` | 1 | 0 |
+//! | `x.pow(e)` | `x = 0` | `0ᵉ` | exponent's gradient 0 |
+//! | `x.ln()` | `x = 0` | −inf | +inf |
+//! | `x.recip()` | `x = 0` | +inf | −inf |
+//! | `x.sigmoid()`, `x.tanh()` | large `|x|` | saturates to 0/1, ±1 | 0, never NaN |
+//! | `x.max()`, `x.min()` | ties | the extremum | shared equally among the ties |
+//! | `x.mean()` | empty `x` | NaN | — |
+//!
+//! ## Errors
+//!
+//! Arithmetic is infallible, so expressions read like the math. Programmer
+//! errors panic at the caller's line with a message naming the op and the
+//! lengths involved: lengths that differ with neither being 1, a seed of the
+//! wrong length, [`Var::backward`] on a vector, a [`Var`] of another tape,
+//! reading the gradient of a constant. Misuse the types can stop does not
+//! compile: a [`Var`] cannot outlive its tape, survive [`Tape::clear`], or
+//! cross threads.
+//!
+//! ## Build settings
+//!
+//! `wide` chooses its instructions when it is compiled: without AVX2 enabled,
+//! `f64x4` runs as two SSE2 halves. Build with `-C target-cpu=native` (this
+//! repository's `.cargo/config.toml` does) to get full-width lanes;
+//! [`AVX2_ENABLED`] and [`lane_name`] report what a build uses.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 pub mod kernels;
 pub mod real;
 pub mod rules;
 pub mod tape;
 pub use kernels::Par;
-pub use real::{Math, Real};
+pub use real::{AVX2_ENABLED, Math, Real, lane_name};
 pub use tape::{CustomBackward, Grads, Tape, Var};

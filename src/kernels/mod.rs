@@ -186,6 +186,25 @@ pub fn binary_backward<T: Real, R: BinaryRule<T>>(
     }
 }
 
+/// The backward of `f(x, x)` (both inputs the same node, as in `x * x`):
+/// `dx (=|+=) (∂f/∂a + ∂f/∂b)(x, x) · g` in one pass.
+pub fn binary_backward_same<T: Real, R: BinaryRule<T>>(
+    par: Par,
+    rule: R,
+    x: &[T],
+    y: &[T],
+    g: &[T],
+    dx: Sink<'_, T>,
+) {
+    with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
+        simd::map3::<T, ADD>(
+            &x[s..], &y[s..], &g[s..], dc,
+            |x, y, g| { let (p, q) = rule.partials(x, x, y); (p + q) * g },
+            |x, y, g| { let (p, q) = rule.partials(x, x, y); (p + q) * g },
+        )
+    }))
+}
+
 /// `∂f/∂(own side)` at `(own, other)`: side `a` when `SIDE_A`, else side `b`.
 #[inline(always)]
 fn side_partial<T: Real, L: Math<T>, R: BinaryRule<T>, const SIDE_A: bool>(

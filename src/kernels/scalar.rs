@@ -88,6 +88,20 @@ pub fn binary_backward<T: Real, R: BinaryRule<T>>(
     }
 }
 
+/// Twin of [`super::binary_backward_same`].
+pub fn binary_backward_same<T: Real, R: BinaryRule<T>>(
+    rule: R,
+    x: &[T],
+    y: &[T],
+    g: &[T],
+    mut dx: Sink<'_, T>,
+) {
+    for i in 0..g.len() {
+        let (p, q) = rule.partials(x[i], x[i], y[i]);
+        put(&mut dx, i, (p + q) * g[i]);
+    }
+}
+
 /// Twin of [`super::sum`]: a left fold.
 pub fn sum<T: Real>(x: &[T]) -> T {
     x.iter().fold(T::zero(), |s, &v| s + v)

@@ -123,32 +123,46 @@ impl<T: Real> Tape<T> {
                         }
                     }
                     // d f(a, b) = ∂f/∂a·da + ∂f/∂b·db, both in one pass
+                    Op::Binary(op, l, r) if l == r => {
+                        if let Some((sx, add)) = sink_of(l) {
+                            let dx = Sink {
+                                dst: &mut lower[sx.range()],
+                                add,
+                            };
+                            with_binary_rule!(op, rule => kernels::binary_backward_same(par, rule, vals(l), y, g, dx));
+                        }
+                    }
                     Op::Binary(op, l, r) => {
                         let len = node.span.len;
                         let (ol, or) = (
                             operand(&a.values, a.nodes[l.index()].span, len),
                             operand(&a.values, a.nodes[r.index()].span, len),
                         );
-                        let (kl, kr) = (sink_of(l), sink_of(r));
-                        with_binary_rule!(op, rule => match (kl, kr) {
-                            (Some((sl, addl)), Some((sr, addr))) if l != r => {
+                        let (dl, dr) = match (sink_of(l), sink_of(r)) {
+                            (Some((sl, addl)), Some((sr, addr))) => {
                                 let (dl, dr) = two_mut(lower, sl, sr);
-                                kernels::binary_backward(par, rule, ol, or, y, g,
-                                    Some(Sink { dst: dl, add: addl }), Some(Sink { dst: dr, add: addr }), &mut a.scratch);
+                                (
+                                    Some(Sink { dst: dl, add: addl }),
+                                    Some(Sink { dst: dr, add: addr }),
+                                )
                             }
-                            (kl, kr) => {
-                                // Same node on both sides (x·x): two passes into one buffer.
-                                if let Some((sl, add)) = kl {
-                                    kernels::binary_backward(par, rule, ol, or, y, g,
-                                        Some(Sink { dst: &mut lower[sl.range()], add }), None, &mut a.scratch);
-                                }
-                                if let Some((sr, add)) = kr {
-                                    let add = add || l == r;
-                                    kernels::binary_backward(par, rule, ol, or, y, g,
-                                        None, Some(Sink { dst: &mut lower[sr.range()], add }), &mut a.scratch);
-                                }
-                            }
-                        });
+                            (Some((sl, add)), None) => (
+                                Some(Sink {
+                                    dst: &mut lower[sl.range()],
+                                    add,
+                                }),
+                                None,
+                            ),
+                            (None, Some((sr, add))) => (
+                                None,
+                                Some(Sink {
+                                    dst: &mut lower[sr.range()],
+                                    add,
+                                }),
+                            ),
+                            (None, None) => (None, None),
+                        };
+                        with_binary_rule!(op, rule => kernels::binary_backward(par, rule, ol, or, y, g, dl, dr, &mut a.scratch));
                     }
                     Op::Reduce(op, x) => {
                         if let Some((sx, add)) = sink_of(x) {
