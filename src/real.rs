@@ -61,7 +61,7 @@ pub trait Math<T>:
 /// [`crate::Dual`] (one lane: its kernels run as plain loops).
 pub trait Real: Float + Math<Self> + Default + Debug + Display + Send + Sync + 'static {
     /// A bundle of `LANES` scalars processed by one SIMD instruction.
-    type Lanes: Math<Self>;
+    type Lanes: Math<Self> + Debug;
     /// How many scalars one [`Real::Lanes`] holds.
     const LANES: usize;
     /// Loads `LANES` scalars from the front of `src`.
@@ -169,8 +169,20 @@ macro_rules! scalar_math {
     };
 }
 
+/// `f` on each lane with the scalar (std) function: where `wide`'s approximation
+/// is wrong, the lanes take the path the scalar kernels take.
+macro_rules! per_lane {
+    ($lanes:ty, |$($x:ident),+| $f:expr) => {{
+        let ($($x,)+) = ($($x.to_array(),)+);
+        <$lanes>::new(core::array::from_fn(|i| { $(let $x = $x[i];)+ $f }))
+    }};
+}
+
+/// `$trig_max`: the largest |x| whose `sin_cos` wide reduces accurately (a
+/// three-part π/2); `$pow_max`: the largest |p| for which wide's `powf` keeps
+/// its integer arithmetic in range. Both were measured by `tests/kernels.rs`.
 macro_rules! lane_math {
-    ($lanes:ty, $t:ty) => {
+    ($lanes:ty, $t:ty, trig_max = $trig_max:expr, pow_max = $pow_max:expr) => {
         impl Math<$t> for $lanes {
             #[inline(always)]
             fn splat(v: $t) -> Self {
@@ -182,6 +194,14 @@ macro_rules! lane_math {
             }
             #[inline(always)]
             fn ln(self) -> Self {
+                // wide gives −inf for every subnormal, negative ones included.
+                let a = self.abs();
+                let sub =
+                    a.simd_lt(<$lanes>::splat(<$t>::MIN_POSITIVE)) & a.simd_gt(<$lanes>::ZERO);
+                if sub.any() {
+                    let x = self;
+                    return per_lane!($lanes, |x| x.ln());
+                }
                 <$lanes>::ln(self)
             }
             #[inline(always)]
@@ -190,6 +210,14 @@ macro_rules! lane_math {
             }
             #[inline(always)]
             fn sin_cos(self) -> (Self, Self) {
+                // Past $trig_max wide's reduction loses every digit (sin 1e30 = −1).
+                if self.abs().simd_gt(<$lanes>::splat($trig_max)).any() {
+                    let x = self;
+                    return (
+                        per_lane!($lanes, |x| x.sin()),
+                        per_lane!($lanes, |x| x.cos()),
+                    );
+                }
                 <$lanes>::sin_cos(self)
             }
             #[inline(always)]
@@ -202,7 +230,29 @@ macro_rules! lane_math {
             }
             #[inline(always)]
             fn powf(self, p: Self) -> Self {
-                <$lanes>::powf_simd(self, p)
+                // wide is wrong for infinite or NaN bases and exponents (∞^0.5 is
+                // finite, 1^NaN and NaN^0 NaN), takes subnormal bases for 0,
+                // overflows its integer arithmetic for huge |p| ((−2)^1e30 = −∞),
+                // flushes subnormal results to 0 and (f32) gives NaN for overflow.
+                // Those lanes take std's path: inputs checked before, results after.
+                let (min, max) = (
+                    <$lanes>::splat(<$t>::MIN_POSITIVE),
+                    <$lanes>::splat(<$t>::MAX),
+                );
+                let x = self;
+                let a = x.abs();
+                let nonzero = a.simd_gt(<$lanes>::ZERO);
+                let special = !a.simd_le(max)
+                    | (a.simd_lt(min) & nonzero)
+                    | !p.abs().simd_le(<$lanes>::splat($pow_max));
+                if !special.any() {
+                    let y = <$lanes>::powf_simd(x, p);
+                    let r = y.abs();
+                    if !((!(r.simd_ge(min) & r.simd_le(max))) & nonzero).any() {
+                        return y;
+                    }
+                }
+                per_lane!($lanes, |x, p| x.powf(p))
             }
             #[inline(always)]
             fn powi(self, n: i32) -> Self {
@@ -214,7 +264,8 @@ macro_rules! lane_math {
                 let one = <$lanes>::ONE;
                 let pos = self.simd_gt(zero).select(one, zero);
                 let neg = self.simd_lt(zero).select(one, zero);
-                self.is_nan().select(self, pos - neg)
+                // ±0 and NaN give `self + self`, as the scalar `sign` (−0 stays −0).
+                (self.is_nan() | self.simd_eq(zero)).select(self + self, pos - neg)
             }
             #[inline(always)]
             fn select_le_zero(self, if_true: Self, if_false: Self) -> Self {
@@ -257,8 +308,8 @@ fn powi_by_squaring<L: Copy + Mul<Output = L> + Div<Output = L>>(x: L, n: i32, o
 
 scalar_math!(f32);
 scalar_math!(f64);
-lane_math!(f64x4, f64);
-lane_math!(f32x8, f32);
+lane_math!(f64x4, f64, trig_max = 1e13, pow_max = 1e15);
+lane_math!(f32x8, f32, trig_max = 1e5, pow_max = 1e6);
 
 macro_rules! real_impl {
     ($t:ty, $lanes:ty, $n:expr) => {

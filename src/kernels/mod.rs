@@ -270,7 +270,15 @@ fn side_backward<T: Real, R: BinaryRule<T>, const SIDE_A: bool>(
             });
             put_scalar(sink, v);
         }
-        (Splat(o), Splat(t)) => put_scalar(sink, p(o, t, y[0]) * g[0]),
+        // Both broadcast over `y.len()` elements: `Σ ∂f/∂own · gᵢ`, every ∂f alike.
+        (Splat(o), Splat(t)) => {
+            let d = y.first().map_or(T::zero(), |&y0| p(o, t, y0));
+            let dl = splat(d);
+            let v = par::sum_chunks(par, g.len(), scratch, |r| {
+                simd::sum_map(&g[r], |g| dl * g, |g| d * g)
+            });
+            put_scalar(sink, v);
+        }
     }
 }
 
@@ -343,10 +351,11 @@ pub fn norm_backward<T: Real>(par: Par, x: &[T], norm: T, g: T, dx: Sink<'_, T>)
         return fill(par, dx, T::zero());
     }
     let c = g / norm;
-    if c.is_finite() || !norm.is_finite() {
+    if c.is_normal() || g == T::zero() || !norm.is_finite() {
         scale(par, x, c, dx)
     } else {
-        // ‖x‖ so small that g/‖x‖ overflows: divide each element first.
+        // g/‖x‖ overflows (‖x‖ tiny) or underflows (‖x‖ huge, g tiny, where
+        // x·c would lose every digit of c): divide each element first.
         let (nl, gl) = (T::Lanes::splat(norm), T::Lanes::splat(g));
         with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
             simd::map1::<T, ADD>(&x[s..], dc, |v| v / nl * gl, |v| v / norm * g)

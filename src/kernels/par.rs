@@ -114,7 +114,9 @@ fn pairwise_sum<T: Real>(v: &[T]) -> T {
 }
 
 /// Folds `f(chunk)` over `0..n` with an associative, exact `combine` (max, min,
-/// integer counts), so the grouping cannot change the result.
+/// integer counts), so the grouping cannot change the result. Sequential runs
+/// fold the same chunks in the same order: which of two tied values (+0 and
+/// −0 at a maximum) comes out must not depend on the pool.
 pub fn fold_chunks<A: Send + Sync + Copy>(
     par: Par,
     n: usize,
@@ -127,7 +129,11 @@ pub fn fold_chunks<A: Send + Sync + Copy>(
             .into_par_iter()
             .map(|k| f(k * CHUNK..((k + 1) * CHUNK).min(n)))
             .reduce(|| identity, &combine)
-    } else {
+    } else if n <= CHUNK {
         f(0..n)
+    } else {
+        (0..n.div_ceil(CHUNK))
+            .map(|k| f(k * CHUNK..((k + 1) * CHUNK).min(n)))
+            .fold(identity, &combine)
     }
 }
