@@ -6,7 +6,7 @@
 //! Each binary uses a different part of this module.
 #![allow(dead_code)]
 
-use dualtape::{Real, Tape, Var};
+use dualtape::{Real, Var};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------
@@ -446,10 +446,11 @@ fn sq1<'t, T: Real>(e: Var<'t, T>) -> Var<'t, T> {
 }
 
 impl Expr {
-    /// Records the expression on `tape` over the `inputs` leaves.
-    pub fn on_tape<'t, T: TestReal>(&self, tape: &'t Tape<T>, inputs: &[Var<'t, T>]) -> Var<'t, T>
+    /// Records the expression over the `inputs` leaves (on their tape).
+    pub fn on_tape<'t, T>(&self, inputs: &[Var<'t, T>]) -> Var<'t, T>
     where
-        T: core::ops::Add<Var<'t, T>, Output = Var<'t, T>>
+        T: TestReal
+            + core::ops::Add<Var<'t, T>, Output = Var<'t, T>>
             + core::ops::Sub<Var<'t, T>, Output = Var<'t, T>>
             + core::ops::Mul<Var<'t, T>, Output = Var<'t, T>>
             + core::ops::Div<Var<'t, T>, Output = Var<'t, T>>,
@@ -458,7 +459,7 @@ impl Expr {
         match self {
             Expr::Input(k) => inputs[*k],
             Expr::Un(u, e) => {
-                let x = e.on_tape(tape, inputs);
+                let x = e.on_tape(inputs);
                 match *u {
                     Un::Sin => x.sin(),
                     Un::Cos => x.cos(),
@@ -484,7 +485,7 @@ impl Expr {
                 }
             }
             Expr::Bin(b, l, r) => {
-                let (a, b2) = (l.on_tape(tape, inputs), r.on_tape(tape, inputs));
+                let (a, b2) = (l.on_tape(inputs), r.on_tape(inputs));
                 match b {
                     Bin::Add => a + b2,
                     Bin::Sub => a - b2,
@@ -496,7 +497,7 @@ impl Expr {
                 }
             }
             Expr::Red(r, e) => {
-                let x = e.on_tape(tape, inputs);
+                let x = e.on_tape(inputs);
                 match r {
                     Red::Sum => x.sum(),
                     Red::Mean => x.mean(),
