@@ -104,6 +104,7 @@
 //! [`AVX2_ENABLED`] and [`lane_name`] report what a build uses.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+pub mod guarantees;
 pub mod kernels;
 pub mod real;
 pub mod rules;

@@ -250,7 +250,12 @@ impl<T: Real> UnaryRule<T> for Powi {
         if self.n == 0 {
             zero::<T, L>()
         } else {
-            L::splat(T::from(self.n).expect("i32 fits every Real")) * x.powi(self.n - 1)
+            // n − 1 does not fit an i32 for n = i32::MIN: there xⁿ⁻¹ = xⁿ/x.
+            let p = match self.n.checked_sub(1) {
+                Some(m) => x.powi(m),
+                None => x.powi(self.n) / x,
+            };
+            L::splat(T::from(self.n).expect("i32 fits every Real")) * p
         }
     }
 }
@@ -354,8 +359,9 @@ impl<T: Real> BinaryRule<T> for Div {
     }
     #[inline(always)]
     fn partials<L: Math<T>>(self, _a: L, b: L, y: L) -> (L, L) {
-        let inv = one::<T, L>() / b;
-        (inv, -(y * inv))
+        // −y/b, not −y·(1/b): 1/b overflows for a subnormal b where y/b may
+        // not (and 0·inf would be NaN where y = 0).
+        (one::<T, L>() / b, -(y / b))
     }
 }
 

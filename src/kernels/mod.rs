@@ -187,7 +187,8 @@ pub fn binary_backward<T: Real, R: BinaryRule<T>>(
 }
 
 /// The backward of `f(x, x)` (both inputs the same node, as in `x * x`):
-/// `dx (=|+=) (∂f/∂a + ∂f/∂b)(x, x) · g` in one pass.
+/// `dx (=|+=) ∂f/∂a(x, x)·g + ∂f/∂b(x, x)·g` in one pass (each partial times
+/// `g` before the sum: `(p + q)·g` overflows for `|x| > MAX/2` in `x·x`).
 pub fn binary_backward_same<T: Real, R: BinaryRule<T>>(
     par: Par,
     rule: R,
@@ -199,8 +200,8 @@ pub fn binary_backward_same<T: Real, R: BinaryRule<T>>(
     with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
         simd::map3::<T, ADD>(
             &x[s..], &y[s..], &g[s..], dc,
-            |x, y, g| { let (p, q) = rule.partials(x, x, y); (p + q) * g },
-            |x, y, g| { let (p, q) = rule.partials(x, x, y); (p + q) * g },
+            |x, y, g| { let (p, q) = rule.partials(x, x, y); p * g + q * g },
+            |x, y, g| { let (p, q) = rule.partials(x, x, y); p * g + q * g },
         )
     }))
 }
@@ -416,13 +417,19 @@ pub fn count_eq<T: Real>(par: Par, x: &[T], v: T) -> usize {
         par,
         x.len(),
         0,
-        |r| x[r].iter().filter(|&&e| e == v).count(),
+        // A NaN `v` counts the NaNs: they are what attains a NaN extremum.
+        |r| {
+            x[r].iter()
+                .filter(|&&e| e == v || (e.is_nan() && v.is_nan()))
+                .count()
+        },
         |a, b| a + b,
     )
 }
 
 /// `dx (=|+=) (x == m ? share : 0)`: the backward of `max`/`min`, where the
-/// ties at the extremum `m` share the gradient equally (`share = g / ties`).
+/// ties at the extremum `m` share the gradient equally (`share = g / ties`);
+/// a NaN `m` is shared among the NaN elements.
 pub fn extremum_backward<T: Real>(par: Par, x: &[T], m: T, share: T, dx: Sink<'_, T>) {
     let (ml, sl, zl) = (
         T::Lanes::splat(m),
@@ -431,7 +438,12 @@ pub fn extremum_backward<T: Real>(par: Par, x: &[T], m: T, share: T, dx: Sink<'_
     );
     let zero = T::zero();
     with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
-        simd::map1::<T, ADD>(&x[s..], dc, |v| v.select_eq(ml, sl, zl), |v| v.select_eq(m, share, zero))
+        if m.is_nan() {
+            // A NaN extremum is attained by the NaNs (as PyTorch): v ≠ v there.
+            simd::map1::<T, ADD>(&x[s..], dc, |v| v.select_eq(v, zl, sl), |v| v.select_eq(v, zero, share))
+        } else {
+            simd::map1::<T, ADD>(&x[s..], dc, |v| v.select_eq(ml, sl, zl), |v| v.select_eq(m, share, zero))
+        }
     }))
 }
 

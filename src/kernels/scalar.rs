@@ -98,7 +98,7 @@ pub fn binary_backward_same<T: Real, R: BinaryRule<T>>(
 ) {
     for i in 0..g.len() {
         let (p, q) = rule.partials(x[i], x[i], y[i]);
-        put(&mut dx, i, (p + q) * g[i]);
+        put(&mut dx, i, p * g[i] + q * g[i]);
     }
 }
 
@@ -175,12 +175,15 @@ pub fn min<T: Real>(x: &[T]) -> T {
 
 /// Twin of [`super::count_eq`].
 pub fn count_eq<T: Real>(x: &[T], v: T) -> usize {
-    x.iter().filter(|&&e| e == v).count()
+    x.iter()
+        .filter(|&&e| e == v || (e.is_nan() && v.is_nan()))
+        .count()
 }
 
 /// Twin of [`super::extremum_backward`].
 pub fn extremum_backward<T: Real>(x: &[T], m: T, share: T, mut dx: Sink<'_, T>) {
     for (i, &v) in x.iter().enumerate() {
-        put(&mut dx, i, if v == m { share } else { T::zero() });
+        let hit = v == m || (v.is_nan() && m.is_nan());
+        put(&mut dx, i, if hit { share } else { T::zero() });
     }
 }

@@ -205,16 +205,18 @@ impl<T: Real> Tape<T> {
                                 );
                             }
                             (Some((s, add)), Some(_)) => {
-                                // a·a: d = 2a
-                                kernels::scale(
-                                    par,
-                                    vl,
-                                    g0 + g0,
-                                    Sink {
-                                        dst: &mut lower[s.range()],
-                                        add,
-                                    },
-                                );
+                                // a·a: d = 2a, as a·(2g) in one pass; where 2g
+                                // overflows (|g| > MAX/2) as a·g + a·g, which
+                                // stays finite for |a| < 1 (and 0 at a = 0).
+                                let two_g = g0 + g0;
+                                let dst = &mut lower[s.range()];
+                                if two_g.is_finite() || !g0.is_finite() {
+                                    kernels::scale(par, vl, two_g, Sink { dst, add });
+                                } else {
+                                    kernels::scale(par, vl, g0, Sink { dst, add });
+                                    let dst = &mut lower[s.range()];
+                                    kernels::scale(par, vl, g0, Sink { dst, add: true });
+                                }
                             }
                             (Some((s, add)), None) => kernels::scale(
                                 par,

@@ -179,7 +179,7 @@ impl<T: Real> Tape<T> {
     ///
     /// Taking `&mut self` means no [`Var`] of the tape can outlive this call:
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0502
     /// let mut tape = dualtape::Tape::<f64>::new();
     /// let x = tape.var(&[1.0]);
     /// tape.clear();

@@ -16,13 +16,14 @@ use crate::real::Real;
 /// A `Var` borrows its tape, so it cannot outlive it or survive
 /// [`Tape::clear`], and (the tape being `!Sync`) it cannot cross threads:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let tape = dualtape::Tape::<f64>::new();
 /// let x = tape.var(&[1.0]);
-/// std::thread::spawn(move || { let _y = x * 2.0; }); // error: `Var` is not `Send`
+/// // (scoped, so that `Send` is the only bound that fails, not `'static`)
+/// std::thread::scope(|s| { s.spawn(move || x * 2.0); }); // error: `Var` is not `Send`
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0597
 /// let x = {
 ///     let tape = dualtape::Tape::<f64>::new();
 ///     tape.var(&[1.0])
