@@ -104,11 +104,14 @@
 //! [`AVX2_ENABLED`] and [`lane_name`] report what a build uses.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+pub mod dual;
+pub mod func;
 pub mod guarantees;
 pub mod kernels;
 pub mod real;
 pub mod rules;
 pub mod tape;
+pub use dual::{Dual, Dual32, Dual64, DualVec, DualVec32, DualVec64};
 pub use kernels::Par;
 pub use real::{AVX2_ENABLED, Math, Real, lane_name};
 pub use tape::{CustomBackward, Grads, Tape, Var};
