@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Print the medians and ratios of the dualtape benches from target/criterion.
+
+Every benchmark id is question/workload/type/n/impl. Rows are grouped by
+everything but impl (the "case"); for each case this prints the median time of
+each impl and the ratio the question is about, all from the same run:
+
+  seed, ops   ad / best handwritten (the faster of handwritten_scalar and
+              handwritten_simd); seed also scalar / simd
+  overhead    ns per recorded op (record_sweep / 100) and record_sweep / handwritten
+  parallel    speedup threads1 / threads2 and sequential / threads2
+  steady      fresh / cleared
+
+Usage:
+  python3 benches/ratios.py                      # everything in target/criterion (the latest run)
+  python3 benches/ratios.py seed/W1 seed/W4/f64  # only ids starting with these prefixes
+  python3 benches/ratios.py --baseline main      # a run saved with --save-baseline main
+  python3 benches/ratios.py --md                 # a Markdown table
+"""
+
+import argparse
+import json
+import os
+import sys
+
+# question -> (impl columns in order, [(ratio label, function(medians) -> value or None)])
+def _best_hand(m):
+    hands = [v for k, v in m.items() if k.startswith("handwritten")]
+    return min(hands) if hands else None
+
+
+def _div(a, b):
+    return a / b if a is not None and b else None
+
+
+SPECS = {
+    "seed": (
+        ["ad", "handwritten_scalar", "handwritten_simd"],
+        [
+            ("ad/hand", lambda m: _div(m.get("ad"), _best_hand(m))),
+            ("scalar/simd", lambda m: _div(m.get("handwritten_scalar"), m.get("handwritten_simd"))),
+        ],
+    ),
+    "ops": (
+        ["ad", "handwritten_simd"],
+        [("ad/hand", lambda m: _div(m.get("ad"), _best_hand(m)))],
+    ),
+    "overhead": (
+        ["record", "sweep", "record_sweep", "handwritten"],
+        [
+            ("ns/op rec", lambda m: _div(m.get("record"), 100)),
+            ("ns/op sweep", lambda m: _div(m.get("sweep"), 100)),
+            ("ns/op both", lambda m: _div(m.get("record_sweep"), 100)),
+            ("ad/hand", lambda m: _div(m.get("record_sweep"), m.get("handwritten"))),
+        ],
+    ),
+    "parallel": (
+        ["sequential", "threads1", "threads2"],
+        [
+            ("t1/t2", lambda m: _div(m.get("threads1"), m.get("threads2"))),
+            ("seq/t2", lambda m: _div(m.get("sequential"), m.get("threads2"))),
+        ],
+    ),
+    "steady": (
+        ["cleared", "fresh"],
+        [("fresh/cleared", lambda m: _div(m.get("fresh"), m.get("cleared")))],
+    ),
+}
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "-"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}"
+
+
+def load(root, baseline):
+    """{case: {impl: median ns}} for every benchmark saved under `baseline`."""
+    cases = {}
+    for dirpath, _dirs, files in os.walk(root):
+        if os.path.basename(dirpath) != baseline or "benchmark.json" not in files:
+            continue
+        with open(os.path.join(dirpath, "benchmark.json")) as f:
+            bench = json.load(f)
+        with open(os.path.join(dirpath, "estimates.json")) as f:
+            median = json.load(f)["median"]["point_estimate"]
+        case, _, impl = bench["full_id"].rpartition("/")
+        cases.setdefault(case, {})[impl] = median
+    return cases
+
+
+def sort_key(case):
+    # question/workload/type/n: sort n numerically
+    parts = case.split("/")
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("prefix", nargs="*", help="only ids starting with one of these")
+    ap.add_argument("--baseline", default="new", help="criterion baseline directory (default: new, the latest run)")
+    ap.add_argument("--dir", default=None, help="criterion output (default: target/criterion beside benches/)")
+    ap.add_argument("--md", action="store_true", help="print Markdown tables")
+    args = ap.parse_args()
+    root = args.dir or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "criterion")
+    cases = load(root, args.baseline)
+    if args.prefix:
+        cases = {c: m for c, m in cases.items() if any(c.startswith(p) for p in args.prefix)}
+    if not cases:
+        sys.exit(f"no benchmarks under {root} (baseline {args.baseline!r}); run `cargo bench` first")
+
+    by_question = {}
+    for case in sorted(cases, key=sort_key):
+        by_question.setdefault(case.split("/")[0], []).append(case)
+
+    for question, rows in by_question.items():
+        cols, ratios = SPECS.get(question, (sorted({i for c in rows for i in cases[c]}), []))
+        header = ["case"] + cols + [label for label, _ in ratios]
+        table = [header]
+        for case in rows:
+            m = cases[case]
+            table.append([case] + [fmt_time(m.get(c)) for c in cols] + [fmt_ratio(fn(m)) for _, fn in ratios])
+        if args.md:
+            print("| " + " | ".join(header) + " |")
+            print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
+            for row in table[1:]:
+                print("| " + " | ".join(row) + " |")
+        else:
+            widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+            for row in table:
+                print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+//! The seed workloads W1–W4 at every size, each beside the hand-written loops
+//! that compute the same value and gradient: `seed/W*/type/n/{ad,
+//! handwritten_scalar, handwritten_simd}`.
+//!
+//! One evaluation is record + forward + backward on a cleared tape (the loop an
+//! optimiser runs; `benches/steady.rs` compares it with a fresh tape), with
+//! kernels on the calling thread (`Par::Sequential`; `benches/parallel.rs`
+//! measures threads). Before timing, each case runs once and the baselines'
+//! values and gradients are checked against the tape's.
+
+#[allow(dead_code)]
+mod common;
+
+use std::hint::black_box;
+
+use common::Scalar;
+use common::config::{SIZES, configure, id};
+use common::data::{ones, uniform};
+use common::seed::*;
+use criterion::{Criterion, criterion_group, criterion_main};
+use dualtape::{Par, Tape};
+
+/// A tape on the calling thread.
+fn sequential_tape<T: Scalar>() -> Tape<T> {
+    let tape = Tape::new();
+    tape.set_par(Par::Sequential);
+    tape
+}
+
+/// W1: `y = ‖x‖₂`, gradient `x/‖x‖`.
+fn w1<T: Scalar>(c: &mut Criterion) {
+    let mut g = c.benchmark_group(format!("seed/W1/{}", T::NAME));
+    for n in SIZES {
+        configure(&mut g, n);
+        let x = uniform::<T>(n, -1.0, 1.0, 1);
+        let mut tape = sequential_tape::<T>();
+        check_w1(&tape, &x);
+        let mut out = vec![T::zero(); n];
+        g.bench_function(id(n, "ad"), |b| {
+            b.iter(|| {
+                tape.clear();
+                w1_ad(&tape, black_box(&x), |y, gx| {
+                    black_box((y, gx));
+                })
+            })
+        });
+        g.bench_function(id(n, "handwritten_scalar"), |b| {
+            b.iter(|| black_box(w1_scalar(black_box(&x), black_box(&mut out))))
+        });
+        g.bench_function(id(n, "handwritten_simd"), |b| {
+            b.iter(|| black_box(w1_simd(black_box(&x), black_box(&mut out))))
+        });
+    }
+    g.finish();
+}
+
+/// W2: `y = x·x`, `backward_with(ones)`, gradient `2x`.
+fn w2<T: Scalar>(c: &mut Criterion) {
+    let mut g = c.benchmark_group(format!("seed/W2/{}", T::NAME));
+    for n in SIZES {
+        configure(&mut g, n);
+        let x = uniform::<T>(n, -2.0, 2.0, 2);
+        let seed = ones::<T>(n);
+        let mut tape = sequential_tape::<T>();
+        check_w2(&tape, &x, &seed);
+        let (mut y, mut gx) = (vec![T::zero(); n], vec![T::zero(); n]);
+        g.bench_function(id(n, "ad"), |b| {
+            b.iter(|| {
+                tape.clear();
+                w2_ad(&tape, black_box(&x), &seed, |y, gx| {
+                    black_box((y, gx));
+                })
+            })
+        });
+        g.bench_function(id(n, "handwritten_scalar"), |b| {
+            b.iter(|| w2_scalar(black_box(&x), &seed, black_box(&mut y), black_box(&mut gx)))
+        });
+        g.bench_function(id(n, "handwritten_simd"), |b| {
+            b.iter(|| w2_simd(black_box(&x), &seed, black_box(&mut y), black_box(&mut gx)))
+        });
+    }
+    g.finish();
+}
+
+/// W3: `Q = 3a³ − b²`, `backward_with(ones)`, gradients `9a²` and `−2b`.
+fn w3<T: Scalar>(c: &mut Criterion) {
+    let mut g = c.benchmark_group(format!("seed/W3/{}", T::NAME));
+    for n in SIZES {
+        configure(&mut g, n);
+        let (a, bb) = (uniform::<T>(n, -2.0, 2.0, 3), uniform::<T>(n, -2.0, 2.0, 4));
+        let seed = ones::<T>(n);
+        let mut tape = sequential_tape::<T>();
+        check_w3(&tape, &a, &bb, &seed);
+        let (mut q, mut ga, mut gb) = (vec![T::zero(); n], vec![T::zero(); n], vec![T::zero(); n]);
+        g.bench_function(id(n, "ad"), |b| {
+            b.iter(|| {
+                tape.clear();
+                w3_ad(&tape, black_box(&a), black_box(&bb), &seed, |q, ga, gb| {
+                    black_box((q, ga, gb));
+                })
+            })
+        });
+        g.bench_function(id(n, "handwritten_scalar"), |b| {
+            b.iter(|| {
+                w3_scalar(
+                    black_box(&a),
+                    black_box(&bb),
+                    &seed,
+                    black_box(&mut q),
+                    black_box(&mut ga),
+                    black_box(&mut gb),
+                )
+            })
+        });
+        g.bench_function(id(n, "handwritten_simd"), |b| {
+            b.iter(|| {
+                w3_simd(
+                    black_box(&a),
+                    black_box(&bb),
+                    &seed,
+                    black_box(&mut q),
+                    black_box(&mut ga),
+                    black_box(&mut gb),
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+/// W4: `y = Σ tanh(x)·exp(−x²) + sin(x)/(1 + x²)`, gradient.
+fn w4<T: Scalar>(c: &mut Criterion) {
+    let mut g = c.benchmark_group(format!("seed/W4/{}", T::NAME));
+    for n in SIZES {
+        configure(&mut g, n);
+        let x = uniform::<T>(n, -2.0, 3.0, 5);
+        let mut tape = sequential_tape::<T>();
+        check_w4(&tape, &x);
+        let mut out = vec![T::zero(); n];
+        g.bench_function(id(n, "ad"), |b| {
+            b.iter(|| {
+                tape.clear();
+                w4_ad(&tape, black_box(&x), |y, gx| {
+                    black_box((y, gx));
+                })
+            })
+        });
+        g.bench_function(id(n, "handwritten_scalar"), |b| {
+            b.iter(|| black_box(w4_scalar(black_box(&x), black_box(&mut out))))
+        });
+        g.bench_function(id(n, "handwritten_simd"), |b| {
+            b.iter(|| black_box(w4_simd(black_box(&x), black_box(&mut out))))
+        });
+    }
+    g.finish();
+}
+
+fn seed(c: &mut Criterion) {
+    w1::<f64>(c);
+    w1::<f32>(c);
+    w2::<f64>(c);
+    w2::<f32>(c);
+    w3::<f64>(c);
+    w3::<f32>(c);
+    w4::<f64>(c);
+    w4::<f32>(c);
+}
+
+criterion_group!(benches, seed);
+criterion_main!(benches);
