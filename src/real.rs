@@ -287,6 +287,21 @@ macro_rules! lane_math {
 /// the bit (`f64::powi` leaves its multiplication order unspecified).
 #[inline(always)]
 fn powi_by_squaring<L: Copy + Mul<Output = L> + Div<Output = L>>(x: L, n: i32, one: L) -> L {
+    // The small exponents spelled out, in the loop's own multiplication order:
+    // a kernel then runs a multiply or two per lane bundle, not the loop.
+    match n {
+        0 => return one,
+        1 => return x,
+        2 => return x * x,
+        3 => return x * (x * x),
+        4 => {
+            let x2 = x * x;
+            return x2 * x2;
+        }
+        -1 => return one / x,
+        -2 => return one / (x * x),
+        _ => {}
+    }
     let mut base = x;
     let mut e = n.unsigned_abs();
     let mut acc: Option<L> = None;

@@ -48,9 +48,15 @@ fn to_bits<T: Real>(v: T) -> u64 {
     v.to_f64().expect("a Real converts to f64").to_bits()
 }
 
-fn eval<T: Real>(par: Par, xs: &[T], w: for<'t> fn(Var<'t, T>) -> Var<'t, T>) -> Bits {
+fn eval<T: Real>(
+    par: Par,
+    fusion: bool,
+    xs: &[T],
+    w: for<'t> fn(Var<'t, T>) -> Var<'t, T>,
+) -> Bits {
     let tape = Tape::<T>::new();
     tape.set_par(par);
+    tape.set_fusion(fusion);
     let x = tape.var(xs);
     let y = w(x);
     let value = to_bits(y.item());
@@ -58,26 +64,33 @@ fn eval<T: Real>(par: Par, xs: &[T], w: for<'t> fn(Var<'t, T>) -> Var<'t, T>) ->
     (value, g.wrt(x).iter().map(|&v| to_bits(v)).collect())
 }
 
-/// Runs `w` sequentially and in pools of 1, 2 and 3 threads; all must agree.
+/// Runs `w` node by node on the calling thread (the reference), then fused
+/// there too, then both ways in pools of 1, 2 and 3 threads; all must agree.
 fn assert_same_bits<T: Real>(xs: &[T], w: for<'t> fn(Var<'t, T>) -> Var<'t, T>, what: &str) {
-    let reference = eval(Par::Sequential, xs, w);
+    let reference = eval(Par::Sequential, false, xs, w);
+    let check = |got: Bits, how: &str| {
+        assert_eq!(
+            got.0,
+            reference.0,
+            "{what}, n = {}: value differs {how}",
+            xs.len()
+        );
+        if let Some(i) = (0..xs.len()).find(|&i| got.1[i] != reference.1[i]) {
+            panic!(
+                "{what}, n = {}: gradient element {i} differs {how}",
+                xs.len()
+            );
+        }
+    };
+    check(eval(Par::Sequential, true, xs, w), "fused, sequential");
     for threads in [1, 2, 3] {
         let pool = ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .expect("a rayon pool");
-        let got = pool.install(|| eval(Par::Rayon, xs, w));
-        assert_eq!(
-            got.0,
-            reference.0,
-            "{what}, n = {}: value differs on {threads} threads",
-            xs.len()
-        );
-        if let Some(i) = (0..xs.len()).find(|&i| got.1[i] != reference.1[i]) {
-            panic!(
-                "{what}, n = {}: gradient element {i} differs on {threads} threads",
-                xs.len()
-            );
+        for fusion in [false, true] {
+            let got = pool.install(|| eval(Par::Rayon, fusion, xs, w));
+            check(got, &format!("on {threads} threads (fusion {fusion})"));
         }
     }
 }

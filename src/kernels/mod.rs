@@ -6,9 +6,15 @@
 //! [`scalar`] holds the plain-loop twin of every kernel here: the reference the
 //! property tests compare against.
 //!
+//! Vectors shorter than one lane bundle skip the lane and chunk machinery and
+//! run their [`scalar`] twin directly: the same rule on the same values in the
+//! same order as the lane bodies' scalar tail, so the bits do not change, and a
+//! recorded op on a length-1 vector costs a few instructions, not a pipeline.
+//!
 //! Backward kernels write into an adjoint [`Sink`]: either overwrite it (a node's
 //! first contribution) or add to it, so adjoint buffers never need zero-filling.
 
+pub mod fused;
 pub mod par;
 pub mod scalar;
 mod simd;
@@ -27,6 +33,16 @@ pub enum Operand<'a, T> {
     Slice(&'a [T]),
     /// One value for every output element (a length-1 input).
     Splat(T),
+}
+
+impl<T: Copy> Operand<'_, T> {
+    /// The first element (the only one a length-1 op reads).
+    fn first(self) -> T {
+        match self {
+            Operand::Slice(s) => s[0],
+            Operand::Splat(v) => v,
+        }
+    }
 }
 
 /// Where a backward kernel puts an input's adjoint contribution.
@@ -71,6 +87,9 @@ fn put_scalar<T: Real>(sink: Sink<'_, T>, v: T) {
 /// `y = f(x)`; for rules that keep their derivative, also `partial = f'(x)`
 /// (`partial` is ignored, and may be empty, otherwise).
 pub fn unary<T: Real, R: UnaryRule<T>>(par: Par, rule: R, x: &[T], y: &mut [T], partial: &mut [T]) {
+    if y.len() < T::LANES {
+        return scalar::unary(rule, x, y, partial);
+    }
     if R::KEEPS_PARTIAL {
         par::for_chunks2(par, y, partial, |s, yc, pc| {
             simd::map1_2(
@@ -98,6 +117,9 @@ pub fn unary_backward<T: Real, R: UnaryRule<T>>(
     g: &[T],
     dx: Sink<'_, T>,
 ) {
+    if g.len() < T::LANES {
+        return scalar::unary_backward(rule, x, y, g, dx);
+    }
     with_add!(dx.add, ADD => {
         if R::KEEPS_PARTIAL {
             par::for_chunks(par, dx.dst, |s, dc| {
@@ -123,6 +145,9 @@ pub fn binary<T: Real, R: BinaryRule<T>>(
     b: Operand<'_, T>,
     y: &mut [T],
 ) {
+    if y.len() < T::LANES {
+        return scalar::binary(rule, a, b, y);
+    }
     use Operand::{Slice, Splat};
     match (a, b) {
         (Slice(a), Slice(b)) => par::for_chunks(par, y, |s, yc| {
@@ -163,6 +188,20 @@ pub fn binary_backward<T: Real, R: BinaryRule<T>>(
     db: Option<Sink<'_, T>>,
     scratch: &mut Vec<T>,
 ) {
+    if y.len() == 1 {
+        // Scalars (chains of length-1 ops): no loop to set up at all.
+        let (pa, pb) = rule.partials(a.first(), b.first(), y[0]);
+        if let Some(s) = da {
+            put_scalar(s, pa * g[0]);
+        }
+        if let Some(s) = db {
+            put_scalar(s, pb * g[0]);
+        }
+        return;
+    }
+    if y.len() < T::LANES {
+        return scalar::binary_backward(rule, a, b, y, g, da, db);
+    }
     match (a, b, da, db) {
         (Operand::Slice(a), Operand::Slice(b), Some(da), Some(db)) => {
             with_add!(da.add, A => with_add!(db.add, B => {
@@ -197,6 +236,9 @@ pub fn binary_backward_same<T: Real, R: BinaryRule<T>>(
     g: &[T],
     dx: Sink<'_, T>,
 ) {
+    if y.len() < T::LANES {
+        return scalar::binary_backward_same(rule, x, y, g, dx);
+    }
     with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
         simd::map3::<T, ADD>(
             &x[s..], &y[s..], &g[s..], dc,

@@ -42,7 +42,7 @@ pub enum Par {
 }
 
 impl Par {
-    fn splits(self, n: usize) -> bool {
+    pub(crate) fn splits(self, n: usize) -> bool {
         self == Par::Rayon && n >= PAR_MIN_LEN
     }
 }

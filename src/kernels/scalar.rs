@@ -23,10 +23,10 @@ fn at<T: Real>(x: Operand<'_, T>, i: usize) -> T {
 /// Twin of [`super::unary`].
 pub fn unary<T: Real, R: UnaryRule<T>>(rule: R, x: &[T], y: &mut [T], partial: &mut [T]) {
     for i in 0..y.len() {
-        let (v, d) = rule.value_and_deriv(x[i]);
-        y[i] = v;
         if R::KEEPS_PARTIAL {
-            partial[i] = d;
+            (y[i], partial[i]) = rule.value_and_deriv(x[i]);
+        } else {
+            y[i] = rule.value(x[i]);
         }
     }
 }

@@ -3,10 +3,11 @@
 
 use core::cell::Ref;
 
+use super::fuse;
 use super::node::{NodeId, Op, ReduceOp, Span, with_binary_rule, with_unary_rule};
 use super::record::operand;
 use super::{Arena, Tape, Var};
-use crate::kernels::{self, Sink};
+use crate::kernels::{self, Par, Sink};
 use crate::real::Real;
 
 /// The gradients of one backward sweep: the adjoint of every node that needs
@@ -80,6 +81,7 @@ impl<T: Real> Tape<T> {
         {
             let mut guard = self.arena_mut();
             let a = &mut *guard;
+            fuse::flush(a, par);
             let used = a.used;
             if a.adjoints.len() < used {
                 a.adjoints.resize(used, T::zero());
@@ -90,168 +92,19 @@ impl<T: Real> Tape<T> {
             seed(&mut a.adjoints[out.span.range()]);
             a.written[output.index()] = out.needs_grad;
 
-            for i in (0..=output.index()).rev() {
-                let node = a.nodes[i];
-                if !node.needs_grad || !a.written[i] {
-                    continue;
-                }
-                let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
-                let g = &upper[..node.span.len];
-                let vals = |id: NodeId| &a.values[a.nodes[id.index()].span.range()];
-                let y = &a.values[node.span.range()];
-                // Marks `id` written and returns its sink: overwrite on the first
-                // contribution, add after. `None` if `id` needs no gradient.
-                let mut sink_of = |id: NodeId| -> Option<(Span, bool)> {
-                    let n = &a.nodes[id.index()];
-                    n.needs_grad.then(|| {
-                        let add = a.written[id.index()];
-                        a.written[id.index()] = true;
-                        (n.span, add)
-                    })
+            let fusion = self.fusion();
+            let mut i = output.index() + 1;
+            while i > 0 {
+                let top = i - 1;
+                let node = a.nodes[top];
+                i = if !node.needs_grad || !a.written[top] {
+                    top
+                } else if fusion && fuse::fusable(&a.nodes, top, node.span.len) {
+                    fuse::backward_run(a, par, top)
+                } else {
+                    backward_node(a, par, top);
+                    top
                 };
-                match node.op {
-                    Op::Leaf | Op::Constant => {}
-                    // d f(x) = f'(x)·dx (f' from the rule, or kept by the forward pass)
-                    Op::Unary(op, x) => {
-                        if let Some((sx, add)) = sink_of(x) {
-                            let p = &a.partials[node.partial.range()];
-                            let dx = Sink {
-                                dst: &mut lower[sx.range()],
-                                add,
-                            };
-                            with_unary_rule!(op, rule => kernels::unary_backward(par, rule, vals(x), y, p, g, dx));
-                        }
-                    }
-                    // d f(a, b) = ∂f/∂a·da + ∂f/∂b·db, both in one pass
-                    Op::Binary(op, l, r) if l == r => {
-                        if let Some((sx, add)) = sink_of(l) {
-                            let dx = Sink {
-                                dst: &mut lower[sx.range()],
-                                add,
-                            };
-                            with_binary_rule!(op, rule => kernels::binary_backward_same(par, rule, vals(l), y, g, dx));
-                        }
-                    }
-                    Op::Binary(op, l, r) => {
-                        let len = node.span.len;
-                        let (ol, or) = (
-                            operand(&a.values, a.nodes[l.index()].span, len),
-                            operand(&a.values, a.nodes[r.index()].span, len),
-                        );
-                        let (dl, dr) = match (sink_of(l), sink_of(r)) {
-                            (Some((sl, addl)), Some((sr, addr))) => {
-                                let (dl, dr) = two_mut(lower, sl, sr);
-                                (
-                                    Some(Sink { dst: dl, add: addl }),
-                                    Some(Sink { dst: dr, add: addr }),
-                                )
-                            }
-                            (Some((sl, add)), None) => (
-                                Some(Sink {
-                                    dst: &mut lower[sl.range()],
-                                    add,
-                                }),
-                                None,
-                            ),
-                            (None, Some((sr, add))) => (
-                                None,
-                                Some(Sink {
-                                    dst: &mut lower[sr.range()],
-                                    add,
-                                }),
-                            ),
-                            (None, None) => (None, None),
-                        };
-                        with_binary_rule!(op, rule => kernels::binary_backward(par, rule, ol, or, y, g, dl, dr, &mut a.scratch));
-                    }
-                    Op::Reduce(op, x) => {
-                        if let Some((sx, add)) = sink_of(x) {
-                            let dx = Sink {
-                                dst: &mut lower[sx.range()],
-                                add,
-                            };
-                            let (xv, g0, y0) = (vals(x), g[0], y[0]);
-                            match op {
-                                // d Σx = Σdx
-                                ReduceOp::Sum => kernels::fill(par, dx, g0),
-                                // d (Σx/n) = Σdx/n
-                                ReduceOp::Mean => {
-                                    kernels::fill(par, dx, g0 / T::from(xv.len()).unwrap())
-                                }
-                                // d‖x‖ = xᵀdx/‖x‖ (0 at x = 0)
-                                ReduceOp::Norm => kernels::norm_backward(par, xv, y0, g0, dx),
-                                // d max x = dx_k at the k that attain it, shared among ties
-                                ReduceOp::Max | ReduceOp::Min => {
-                                    let ties = kernels::count_eq(par, xv, y0);
-                                    let share = g0 / T::from(ties.max(1)).unwrap();
-                                    kernels::extremum_backward(par, xv, y0, share, dx);
-                                }
-                            }
-                        }
-                    }
-                    // d(a·b) = bᵀda + aᵀdb
-                    Op::Dot(l, r) => {
-                        let (g0, (vl, vr)) = (g[0], (vals(l), vals(r)));
-                        match (sink_of(l), sink_of(r)) {
-                            (Some((sl, addl)), Some((sr, addr))) if l != r => {
-                                let (dl, dr) = two_mut(lower, sl, sr);
-                                kernels::scale_swapped(
-                                    par,
-                                    vl,
-                                    vr,
-                                    g0,
-                                    Sink { dst: dl, add: addl },
-                                    Sink { dst: dr, add: addr },
-                                );
-                            }
-                            (Some((s, add)), Some(_)) => {
-                                // a·a: d = 2a, as a·(2g) in one pass; where 2g
-                                // overflows (|g| > MAX/2) as a·g + a·g, which
-                                // stays finite for |a| < 1 (and 0 at a = 0).
-                                let two_g = g0 + g0;
-                                let dst = &mut lower[s.range()];
-                                if two_g.is_finite() || !g0.is_finite() {
-                                    kernels::scale(par, vl, two_g, Sink { dst, add });
-                                } else {
-                                    kernels::scale(par, vl, g0, Sink { dst, add });
-                                    let dst = &mut lower[s.range()];
-                                    kernels::scale(par, vl, g0, Sink { dst, add: true });
-                                }
-                            }
-                            (Some((s, add)), None) => kernels::scale(
-                                par,
-                                vr,
-                                g0,
-                                Sink {
-                                    dst: &mut lower[s.range()],
-                                    add,
-                                },
-                            ),
-                            (None, Some((s, add))) => kernels::scale(
-                                par,
-                                vl,
-                                g0,
-                                Sink {
-                                    dst: &mut lower[s.range()],
-                                    add,
-                                },
-                            ),
-                            (None, None) => {}
-                        }
-                    }
-                    Op::Custom(k) => {
-                        super::custom::backward(
-                            par,
-                            &a.customs[k as usize],
-                            &a.nodes,
-                            &a.values,
-                            y,
-                            g,
-                            lower,
-                            &mut a.written,
-                        );
-                    }
-                }
             }
 
             // Nodes the output does not depend on get a zero gradient.
@@ -267,6 +120,167 @@ impl<T: Real> Tape<T> {
             tape: self,
             arena: self.arena(),
             output,
+        }
+    }
+}
+
+/// Runs node `i`'s adjoint rule on its own: its inputs' adjoints get their
+/// contributions.
+fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize) {
+    let node = a.nodes[i];
+    let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
+    let g = &upper[..node.span.len];
+    let vals = |id: NodeId| &a.values[a.nodes[id.index()].span.range()];
+    let y = &a.values[node.span.range()];
+    // Marks `id` written and returns its sink: overwrite on the first
+    // contribution, add after. `None` if `id` needs no gradient.
+    let mut sink_of = |id: NodeId| -> Option<(Span, bool)> {
+        let n = &a.nodes[id.index()];
+        n.needs_grad.then(|| {
+            let add = a.written[id.index()];
+            a.written[id.index()] = true;
+            (n.span, add)
+        })
+    };
+    match node.op {
+        Op::Leaf | Op::Constant => {}
+        // d f(x) = f'(x)·dx (f' from the rule, or kept by the forward pass)
+        Op::Unary(op, x) => {
+            if let Some((sx, add)) = sink_of(x) {
+                let p = &a.partials[node.partial.range()];
+                let dx = Sink {
+                    dst: &mut lower[sx.range()],
+                    add,
+                };
+                with_unary_rule!(op, rule => kernels::unary_backward(par, rule, vals(x), y, p, g, dx));
+            }
+        }
+        // d f(a, b) = ∂f/∂a·da + ∂f/∂b·db, both in one pass
+        Op::Binary(op, l, r) if l == r => {
+            if let Some((sx, add)) = sink_of(l) {
+                let dx = Sink {
+                    dst: &mut lower[sx.range()],
+                    add,
+                };
+                with_binary_rule!(op, rule => kernels::binary_backward_same(par, rule, vals(l), y, g, dx));
+            }
+        }
+        Op::Binary(op, l, r) => {
+            let len = node.span.len;
+            let (ol, or) = (
+                operand(&a.values, a.nodes[l.index()].span, len),
+                operand(&a.values, a.nodes[r.index()].span, len),
+            );
+            let (dl, dr) = match (sink_of(l), sink_of(r)) {
+                (Some((sl, addl)), Some((sr, addr))) => {
+                    let (dl, dr) = two_mut(lower, sl, sr);
+                    (
+                        Some(Sink { dst: dl, add: addl }),
+                        Some(Sink { dst: dr, add: addr }),
+                    )
+                }
+                (Some((sl, add)), None) => (
+                    Some(Sink {
+                        dst: &mut lower[sl.range()],
+                        add,
+                    }),
+                    None,
+                ),
+                (None, Some((sr, add))) => (
+                    None,
+                    Some(Sink {
+                        dst: &mut lower[sr.range()],
+                        add,
+                    }),
+                ),
+                (None, None) => (None, None),
+            };
+            with_binary_rule!(op, rule => kernels::binary_backward(par, rule, ol, or, y, g, dl, dr, &mut a.scratch));
+        }
+        Op::Reduce(op, x) => {
+            if let Some((sx, add)) = sink_of(x) {
+                let dx = Sink {
+                    dst: &mut lower[sx.range()],
+                    add,
+                };
+                let (xv, g0, y0) = (vals(x), g[0], y[0]);
+                match op {
+                    // d Σx = Σdx
+                    ReduceOp::Sum => kernels::fill(par, dx, g0),
+                    // d (Σx/n) = Σdx/n
+                    ReduceOp::Mean => kernels::fill(par, dx, g0 / T::from(xv.len()).unwrap()),
+                    // d‖x‖ = xᵀdx/‖x‖ (0 at x = 0)
+                    ReduceOp::Norm => kernels::norm_backward(par, xv, y0, g0, dx),
+                    // d max x = dx_k at the k that attain it, shared among ties
+                    ReduceOp::Max | ReduceOp::Min => {
+                        let ties = kernels::count_eq(par, xv, y0);
+                        let share = g0 / T::from(ties.max(1)).unwrap();
+                        kernels::extremum_backward(par, xv, y0, share, dx);
+                    }
+                }
+            }
+        }
+        // d(a·b) = bᵀda + aᵀdb
+        Op::Dot(l, r) => {
+            let (g0, (vl, vr)) = (g[0], (vals(l), vals(r)));
+            match (sink_of(l), sink_of(r)) {
+                (Some((sl, addl)), Some((sr, addr))) if l != r => {
+                    let (dl, dr) = two_mut(lower, sl, sr);
+                    kernels::scale_swapped(
+                        par,
+                        vl,
+                        vr,
+                        g0,
+                        Sink { dst: dl, add: addl },
+                        Sink { dst: dr, add: addr },
+                    );
+                }
+                (Some((s, add)), Some(_)) => {
+                    // a·a: d = 2a, as a·(2g) in one pass; where 2g
+                    // overflows (|g| > MAX/2) as a·g + a·g, which
+                    // stays finite for |a| < 1 (and 0 at a = 0).
+                    let two_g = g0 + g0;
+                    let dst = &mut lower[s.range()];
+                    if two_g.is_finite() || !g0.is_finite() {
+                        kernels::scale(par, vl, two_g, Sink { dst, add });
+                    } else {
+                        kernels::scale(par, vl, g0, Sink { dst, add });
+                        let dst = &mut lower[s.range()];
+                        kernels::scale(par, vl, g0, Sink { dst, add: true });
+                    }
+                }
+                (Some((s, add)), None) => kernels::scale(
+                    par,
+                    vr,
+                    g0,
+                    Sink {
+                        dst: &mut lower[s.range()],
+                        add,
+                    },
+                ),
+                (None, Some((s, add))) => kernels::scale(
+                    par,
+                    vl,
+                    g0,
+                    Sink {
+                        dst: &mut lower[s.range()],
+                        add,
+                    },
+                ),
+                (None, None) => {}
+            }
+        }
+        Op::Custom(k) => {
+            super::custom::backward(
+                par,
+                &a.customs[k as usize],
+                &a.nodes,
+                &a.values,
+                y,
+                g,
+                lower,
+                &mut a.written,
+            );
         }
     }
 }

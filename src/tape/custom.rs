@@ -2,6 +2,7 @@
 //! supplied as a closure (PyTorch's `autograd.Function`, JAX's `custom_vjp`).
 
 use super::node::{Node, NodeId, Op};
+use super::record::When;
 use super::{Tape, Var};
 use crate::kernels::{self, Par, Sink};
 use crate::real::Real;
@@ -98,9 +99,14 @@ impl<T: Real> Tape<T> {
         }
         let needs_grad = inputs.iter().any(|v| self.node_info(v.id()).1);
         let index = self.arena().customs.len() as u32;
-        let id = self.record(Op::Custom(index), output.len(), needs_grad, false, |cx| {
-            cx.out.copy_from_slice(output)
-        });
+        let id = self.record(
+            Op::Custom(index),
+            output.len(),
+            needs_grad,
+            false,
+            When::Now,
+            |cx| cx.out.copy_from_slice(output),
+        );
         self.arena_mut().customs.push(CustomNode {
             inputs: inputs.iter().map(|v| v.id()).collect(),
             rule: Box::new(backward),

@@ -134,6 +134,8 @@ pub struct Node<T> {
     pub partial: Span,
     /// Whether it depends on a `var`: only such nodes get an adjoint.
     pub needs_grad: bool,
+    /// Whether its values are still to be computed (see `tape::fuse`).
+    pub deferred: bool,
 }
 
 /// Calls `$body` with `$rule` bound to the rule struct of a [`UnaryOp`].

@@ -1,6 +1,7 @@
 //! Recording: allocate a node's output span, run its forward kernel, push it.
 
 use super::Tape;
+use super::fuse::{self, MAX_PENDING, Pending};
 use super::node::{
     BinaryOp, Node, NodeId, Op, ReduceOp, Span, UnaryOp, with_binary_rule, with_unary_rule,
 };
@@ -26,8 +27,28 @@ fn keeps_partial<T: Real, R: UnaryRule<T>>(_: &R) -> bool {
     R::KEEPS_PARTIAL
 }
 
+/// Whether a record call runs its forward kernel now or defers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum When {
+    /// Now: the op is not elementwise, or too short to fuse, or fusion is off.
+    Now,
+    /// At the next [`fuse::flush`], fused with the other deferred nodes.
+    Deferred,
+}
+
 impl<T: Real> Tape<T> {
-    /// Appends a node of `len` elements, filling its output with `forward`.
+    /// When an elementwise op with `len` output elements runs.
+    fn when(&self, len: usize) -> When {
+        if self.fusion() && len >= fuse::fuse_min_len::<T>() {
+            When::Deferred
+        } else {
+            When::Now
+        }
+    }
+
+    /// Appends a node of `len` elements, filling its output with `forward`
+    /// now, or leaving that to [`fuse::flush`] (which runs the op's kernel
+    /// itself: `forward` is then dropped).
     ///
     /// # Panics
     /// If the tape holds its node limit already.
@@ -38,6 +59,7 @@ impl<T: Real> Tape<T> {
         len: usize,
         needs_grad: bool,
         keeps_partial: bool,
+        when: When,
         forward: impl FnOnce(RecordCx<'_, T>),
     ) -> NodeId {
         let par = self.par();
@@ -50,6 +72,16 @@ impl<T: Real> Tape<T> {
                  see Tape::with_node_limit); clear it or record less"
             );
         }
+        if let Some(p) = a.pending {
+            let full = id - p.first >= MAX_PENDING;
+            let flush = match when {
+                When::Deferred => full || p.len != len,
+                When::Now => full || fuse::reads_deferred(&a.nodes, &op),
+            };
+            if flush {
+                fuse::flush(a, par);
+            }
+        }
         let start = a.used;
         let end = start + len;
         if a.values.len() < end {
@@ -60,14 +92,21 @@ impl<T: Real> Tape<T> {
         if a.partials.len() < pend {
             a.partials.resize(pend, T::zero());
         }
-        let (earlier, rest) = a.values.split_at_mut(start);
-        forward(RecordCx {
-            earlier,
-            out: &mut rest[..len],
-            partial: &mut a.partials[pstart..pend],
-            scratch: &mut a.scratch,
-            par,
-        });
+        match when {
+            When::Now => {
+                let (earlier, rest) = a.values.split_at_mut(start);
+                forward(RecordCx {
+                    earlier,
+                    out: &mut rest[..len],
+                    partial: &mut a.partials[pstart..pend],
+                    scratch: &mut a.scratch,
+                    par,
+                });
+            }
+            When::Deferred => {
+                a.pending.get_or_insert(Pending { first: id, len });
+            }
+        }
         a.used = end;
         a.partials_used = pend;
         let partial = Span {
@@ -79,6 +118,7 @@ impl<T: Real> Tape<T> {
             span: Span { start, len },
             partial,
             needs_grad,
+            deferred: when == When::Deferred,
         });
         NodeId(id as u32)
     }
@@ -95,7 +135,7 @@ impl<T: Real> Tape<T> {
         let (xs, needs_grad) = self.node_info(x);
         with_unary_rule!(op, rule => {
             let keeps = keeps_partial::<T, _>(&rule);
-            self.record(Op::Unary(op, x), xs.len, needs_grad, keeps, |cx| {
+            self.record(Op::Unary(op, x), xs.len, needs_grad, keeps, self.when(xs.len), |cx| {
                 kernels::unary(cx.par, rule, &cx.earlier[xs.range()], cx.out, cx.partial)
             })
         })
@@ -111,7 +151,7 @@ impl<T: Real> Tape<T> {
         let (sb, gb) = self.node_info(b);
         let len = broadcast_len(op.name(), sa.len, sb.len);
         with_binary_rule!(op, rule => {
-            self.record(Op::Binary(op, a, b), len, ga || gb, false, |cx| {
+            self.record(Op::Binary(op, a, b), len, ga || gb, false, self.when(len), |cx| {
                 let (oa, ob) = (operand(cx.earlier, sa, len), operand(cx.earlier, sb, len));
                 kernels::binary(cx.par, rule, oa, ob, cx.out)
             })
@@ -129,7 +169,7 @@ impl<T: Real> Tape<T> {
             let name = if op == ReduceOp::Max { "max" } else { "min" };
             panic!("dualtape: {name}: the input is empty (0 elements); it has no {name}imum");
         }
-        self.record(Op::Reduce(op, x), 1, needs_grad, false, |cx| {
+        self.record(Op::Reduce(op, x), 1, needs_grad, false, When::Now, |cx| {
             let x = &cx.earlier[xs.range()];
             cx.out[0] = match op {
                 ReduceOp::Sum => kernels::sum(cx.par, x, cx.scratch),
@@ -155,7 +195,7 @@ impl<T: Real> Tape<T> {
                 sa.len, sb.len
             );
         }
-        self.record(Op::Dot(a, b), 1, ga || gb, false, |cx| {
+        self.record(Op::Dot(a, b), 1, ga || gb, false, When::Now, |cx| {
             cx.out[0] = kernels::dot(
                 cx.par,
                 &cx.earlier[sa.range()],

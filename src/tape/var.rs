@@ -70,7 +70,9 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// Recording on the tape while the borrow is alive panics (saying so): copy
     /// the values out (`x.value().to_vec()`) to keep them.
+    #[track_caller]
     pub fn value(self) -> Ref<'t, [T]> {
+        self.tape.flush();
         let arena = self.tape.arena();
         Ref::map(arena, |a| &a.values[a.nodes[self.id.index()].span.range()])
     }

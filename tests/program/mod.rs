@@ -321,14 +321,20 @@ impl SplitMix {
     }
 }
 
-/// A length in 0..=300, biased to the edges of the lane widths.
+/// A length in 0..=300, or past the fusion threshold (a block: 2048 `f64`,
+/// 4096 `f32`) by a few blocks, biased to the edges of the lane widths and of
+/// the blocks.
 fn length(b: &mut Bytes<'_>) -> usize {
-    const EDGES: [usize; 12] = [7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65];
+    const EDGES: [usize; 20] = [
+        7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 2047, 2048, 2049, 4095, 4096, 4097, 8195,
+        12291,
+    ];
     let t = b.u8();
-    match t % 4 {
-        0 => usize::from(t / 4) % 6,
-        1 => EDGES[usize::from(t / 4) % EDGES.len()],
-        2 => usize::from(b.u16()) % 301,
+    match t % 8 {
+        0 | 1 => usize::from(t / 8) % 6,
+        2 | 3 => EDGES[usize::from(t / 8) % EDGES.len()],
+        4 | 5 => usize::from(b.u16()) % 301,
+        6 => 2048 + usize::from(b.u16()) % 10240,
         _ => 1,
     }
 }

@@ -1,0 +1,475 @@
+//! Fused runs of elementwise nodes: deferred forward, block-by-block backward.
+//!
+//! An elementwise node of at least [`fuse_min_len`] elements is recorded
+//! without running it ("deferred"). Deferred nodes are computed together,
+//! block by block ([`kernels::fused`]), when something needs their values
+//! ([`flush`]): an op that is not elementwise reads one, [`Var::value`], the
+//! backward sweep, a deferred node of another length arrives, or the pending
+//! run reaches [`MAX_PENDING`] nodes. The backward sweep likewise runs each
+//! maximal run of such nodes block by block ([`backward_run`]).
+//!
+//! Each node's kernel is the eager one, called on one block at a time: every
+//! element goes through the same lane body in the same order, so values and
+//! gradients are bitwise those of running node by node, which
+//! [`Tape::set_fusion`]`(false)` does and the tests compare against.
+//!
+//! [`Var::value`]: super::Var::value
+//! [`Tape::set_fusion`]: super::Tape::set_fusion
+
+use core::ops::Range;
+
+use arrayvec::ArrayVec;
+
+use super::Arena;
+use super::node::{BinaryOp, Node, NodeId, Op, UnaryOp, with_binary_rule, with_unary_rule};
+use crate::kernels::fused::{MAX_SLOTS, block_len, for_blocks};
+use crate::kernels::{self, Operand, Par, Sink};
+use crate::real::Real;
+
+/// The most nodes (deferred or not) a pending forward run spans before it is
+/// flushed, and the most nodes one backward run takes.
+pub(crate) const MAX_PENDING: usize = 32;
+
+/// The shortest elementwise node that is deferred and fused: one block (2048
+/// `f64`, 4096 `f32`). Shorter chains sit in L2 whole and gain nothing from
+/// fusing (at 1024 `f64` elements W2 and W3 ran 5–10 % slower fused, from the
+/// planning), so they run node by node.
+pub(crate) fn fuse_min_len<T: Real>() -> usize {
+    block_len::<T>()
+}
+
+/// The deferred nodes awaiting [`flush`]: from node `first` on, all of length `len`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pending {
+    pub first: usize,
+    pub len: usize,
+}
+
+/// Whether recording `op` (not deferred) must flush first: it reads a node
+/// whose values are not computed yet.
+pub(crate) fn reads_deferred<T: Real>(nodes: &[Node<T>], op: &Op<T>) -> bool {
+    let deferred = |id: &NodeId| nodes[id.index()].deferred;
+    match op {
+        Op::Unary(_, x) | Op::Reduce(_, x) => deferred(x),
+        Op::Binary(_, l, r) | Op::Dot(l, r) => deferred(l) || deferred(r),
+        Op::Leaf | Op::Constant | Op::Custom(_) => false,
+    }
+}
+
+/// Where a fused step reads an input: a slot of the run (`for_blocks`' mutable
+/// vectors, by index), a vector computed before the run (absolute element
+/// offset into the value arena), or one broadcast value.
+#[derive(Clone, Copy, Debug)]
+enum Src<T> {
+    Slot(usize),
+    Before(usize),
+    Splat(T),
+}
+
+/// One deferred node's forward kernel. `out` and `partial` are slot indices;
+/// partial slots follow every value slot.
+#[derive(Clone, Copy, Debug)]
+enum Forward<T> {
+    Unary {
+        op: UnaryOp<T>,
+        x: Src<T>,
+        out: usize,
+        partial: Option<usize>,
+    },
+    Binary {
+        op: BinaryOp,
+        a: Src<T>,
+        b: Src<T>,
+        out: usize,
+    },
+}
+
+/// Computes every deferred node's values, block by block, and clears the
+/// pending run.
+pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
+    let Some(Pending { first, len }) = a.pending.take() else {
+        return;
+    };
+    let (before_nodes, run_nodes) = a.nodes.split_at_mut(first);
+    let (before, mut rest) = a.values[..a.used].split_at_mut(run_nodes[0].span.start);
+    let before: &[T] = before;
+    let mut partials_rest = &mut a.partials[run_nodes[0].partial.start..a.partials_used];
+
+    let mut slots = ArrayVec::<&mut [T], MAX_SLOTS>::new();
+    let mut partial_slots = ArrayVec::<&mut [T], MAX_PENDING>::new();
+    let mut steps = ArrayVec::<Forward<T>, MAX_PENDING>::new();
+    // How each node of the run is read by later ones.
+    let mut srcs = ArrayVec::<Src<T>, MAX_PENDING>::new();
+
+    for node in run_nodes.iter_mut() {
+        let (values, tail) = core::mem::take(&mut rest).split_at_mut(node.span.len);
+        rest = tail;
+        let (partial, tail) = core::mem::take(&mut partials_rest).split_at_mut(node.partial.len);
+        partials_rest = tail;
+        let src_of = |id: NodeId| -> Src<T> {
+            match id.index().checked_sub(first) {
+                Some(k) => srcs[k],
+                None => {
+                    let span = before_nodes[id.index()].span;
+                    if span.len == len {
+                        Src::Before(span.start)
+                    } else {
+                        Src::Splat(before[span.start])
+                    }
+                }
+            }
+        };
+        let src = if node.deferred {
+            node.deferred = false;
+            let out = slots.len();
+            steps.push(match node.op {
+                Op::Unary(op, x) => Forward::Unary {
+                    op,
+                    x: src_of(x),
+                    out,
+                    partial: (!partial.is_empty()).then(|| partial_slots.len()),
+                },
+                Op::Binary(op, l, r) => Forward::Binary {
+                    op,
+                    a: src_of(l),
+                    b: src_of(r),
+                    out,
+                },
+                _ => unreachable!("dualtape: internal: only elementwise nodes are deferred"),
+            });
+            slots.push(values);
+            if !partial.is_empty() {
+                partial_slots.push(partial);
+            }
+            Src::Slot(out)
+        } else if node.span.len == len {
+            // Computed already (a `var` recorded mid-run): a slot only read.
+            slots.push(values);
+            Src::Slot(slots.len() - 1)
+        } else {
+            // Length 1 (the only other length a run's node can read).
+            Src::Splat(values.first().copied().unwrap_or_else(T::zero))
+        };
+        srcs.push(src);
+    }
+    let first_partial = slots.len();
+    slots.extend(partial_slots);
+    let run = |slots: &mut [&mut [T]], base: usize, block: Range<usize>| {
+        for step in &steps {
+            match *step {
+                Forward::Unary {
+                    op,
+                    x,
+                    out,
+                    partial,
+                } => {
+                    let (lo, hi) = slots.split_at_mut(out);
+                    let (y, after) = hi.split_first_mut().expect("out is a slot");
+                    let x = slice(lo, before, x, base, &block);
+                    let p: &mut [T] = match partial {
+                        Some(k) => &mut after[first_partial + k - out - 1][block.clone()],
+                        None => &mut [],
+                    };
+                    let y = &mut y[block.clone()];
+                    with_unary_rule!(op, rule => kernels::unary(Par::Sequential, rule, x, y, p));
+                }
+                Forward::Binary { op, a, b, out } => {
+                    let (lo, hi) = slots.split_at_mut(out);
+                    let (oa, ob) = (
+                        operand(lo, before, a, base, &block),
+                        operand(lo, before, b, base, &block),
+                    );
+                    let y = &mut hi[0][block.clone()];
+                    with_binary_rule!(op, rule => kernels::binary(Par::Sequential, rule, oa, ob, y));
+                }
+            }
+        }
+    };
+    for_blocks(par, &mut slots, len, &run);
+}
+
+/// An input of a fused step, cut to `block` of the piece starting at `base`.
+fn operand<'s, T: Real>(
+    slots: &'s [&mut [T]],
+    before: &'s [T],
+    src: Src<T>,
+    base: usize,
+    block: &Range<usize>,
+) -> Operand<'s, T> {
+    match src {
+        Src::Slot(k) => Operand::Slice(&slots[k][block.clone()]),
+        Src::Before(start) => {
+            Operand::Slice(&before[start + base + block.start..start + base + block.end])
+        }
+        Src::Splat(v) => Operand::Splat(v),
+    }
+}
+
+/// A unary step's input (never broadcast: a unary node has its input's length).
+fn slice<'s, T: Real>(
+    slots: &'s [&mut [T]],
+    before: &'s [T],
+    src: Src<T>,
+    base: usize,
+    block: &Range<usize>,
+) -> &'s [T] {
+    match operand(slots, before, src, base, block) {
+        Operand::Slice(s) => s,
+        Operand::Splat(_) => unreachable!("dualtape: internal: a unary input is never broadcast"),
+    }
+}
+
+/// Whether node `i` can join a fused backward run of `len`-element nodes: an
+/// elementwise node of that length whose inputs needing a gradient have it too
+/// (a broadcast input's adjoint is a sum over the whole vector: not blockwise).
+pub(crate) fn fusable<T: Real>(nodes: &[Node<T>], i: usize, len: usize) -> bool {
+    let node = &nodes[i];
+    let full_or_constant = |id: NodeId| {
+        let input = &nodes[id.index()];
+        input.span.len == len || !input.needs_grad
+    };
+    node.span.len == len
+        && len >= fuse_min_len::<T>()
+        && match node.op {
+            Op::Unary(..) => true,
+            Op::Binary(_, l, r) => full_or_constant(l) && full_or_constant(r),
+            _ => false,
+        }
+}
+
+/// An adjoint contribution's destination: a slot, and whether to add to it
+/// (or overwrite it: the node's first contribution).
+type SinkAt = (usize, bool);
+
+/// One node's backward kernel in a fused run. Values and partials are read by
+/// absolute offset into their arenas; `g` and the sinks are slots of the
+/// run's adjoints, which are ordered by node, so every sink's slot lies below
+/// `g`'s.
+#[derive(Clone, Copy, Debug)]
+enum Backward<T> {
+    Unary {
+        op: UnaryOp<T>,
+        x: usize,
+        y: usize,
+        partial: Option<usize>,
+        g: usize,
+        dx: SinkAt,
+    },
+    /// `f(x, x)`: both partials into one sink, in one pass.
+    Same {
+        op: BinaryOp,
+        x: usize,
+        y: usize,
+        g: usize,
+        dx: SinkAt,
+    },
+    Binary {
+        op: BinaryOp,
+        a: Src<T>,
+        b: Src<T>,
+        y: usize,
+        g: usize,
+        da: Option<SinkAt>,
+        db: Option<SinkAt>,
+    },
+}
+
+/// Sweeps the fused run that starts at node `top` (fusable, needing a gradient,
+/// its adjoint written) block by block: `top` and the nodes below it down to the
+/// first one that is not [`fusable`] or a run's worth of nodes. Returns `i`:
+/// every node from `i` to `top` is swept; the sweep goes on at `i − 1`.
+pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> usize {
+    let Arena {
+        nodes,
+        values,
+        partials,
+        adjoints,
+        written,
+        ..
+    } = a;
+    let len = nodes[top].span.len;
+    let mut steps = ArrayVec::<Backward<T>, MAX_PENDING>::new();
+    // Nodes whose adjoints the run reads or writes; each becomes a slot.
+    let mut ids = ArrayVec::<usize, MAX_SLOTS>::new();
+    let mut i = top + 1;
+    while i > 0 {
+        let j = i - 1;
+        let node = nodes[j];
+        let swept = !node.needs_grad || !written[j] || matches!(node.op, Op::Leaf | Op::Constant);
+        if !swept {
+            if !fusable(nodes, j, len) || steps.is_full() || ids.remaining_capacity() < 3 {
+                break;
+            }
+            // Plans a contribution to `id`'s adjoint, as the eager sweep makes it.
+            let mut sink = |id: NodeId| -> Option<SinkAt> {
+                let k = id.index();
+                nodes[k].needs_grad.then(|| {
+                    if !ids.contains(&k) {
+                        ids.push(k);
+                    }
+                    (k, core::mem::replace(&mut written[k], true))
+                })
+            };
+            let value_src = |id: NodeId| {
+                let span = nodes[id.index()].span;
+                if span.len == len {
+                    Src::Before(span.start)
+                } else {
+                    Src::Splat(values[span.start])
+                }
+            };
+            let (y, g) = (node.span.start, j);
+            steps.push(match node.op {
+                Op::Unary(op, x) => Backward::Unary {
+                    op,
+                    x: nodes[x.index()].span.start,
+                    y,
+                    partial: (node.partial.len > 0).then_some(node.partial.start),
+                    g,
+                    dx: sink(x).expect("a unary node needs a gradient only through its input"),
+                },
+                Op::Binary(op, l, r) if l == r => Backward::Same {
+                    op,
+                    x: nodes[l.index()].span.start,
+                    y,
+                    g,
+                    dx: sink(l).expect("f(x, x) needs a gradient only through x"),
+                },
+                Op::Binary(op, l, r) => Backward::Binary {
+                    op,
+                    a: value_src(l),
+                    b: value_src(r),
+                    y,
+                    g,
+                    da: sink(l),
+                    db: sink(r),
+                },
+                _ => unreachable!("dualtape: internal: only elementwise nodes are fused"),
+            });
+            if !ids.contains(&j) {
+                ids.push(j);
+            }
+        }
+        i = j;
+    }
+
+    // Node ids to slots: the adjoints in node (= arena) order.
+    ids.sort_unstable();
+    let slot = |id: usize| {
+        ids.binary_search(&id)
+            .expect("every planned node has a slot")
+    };
+    let slot_sink = |(id, add): SinkAt| (slot(id), add);
+    for step in &mut steps {
+        match step {
+            Backward::Unary { g, dx, .. } | Backward::Same { g, dx, .. } => {
+                (*g, *dx) = (slot(*g), slot_sink(*dx));
+            }
+            Backward::Binary { g, da, db, .. } => {
+                (*g, *da, *db) = (slot(*g), da.map(slot_sink), db.map(slot_sink));
+            }
+        }
+    }
+    let mut slots = ArrayVec::<&mut [T], MAX_SLOTS>::new();
+    let (mut rest, mut at) = (&mut adjoints[..], 0);
+    for &id in &ids {
+        let span = nodes[id].span;
+        let (_, tail) = core::mem::take(&mut rest).split_at_mut(span.start - at);
+        let (adjoint, tail) = tail.split_at_mut(span.len);
+        slots.push(adjoint);
+        (rest, at) = (tail, span.start + span.len);
+    }
+
+    let (values, partials): (&[T], &[T]) = (values, partials);
+    let run = |slots: &mut [&mut [T]], base: usize, block: Range<usize>| {
+        let at = |start: usize| start + base + block.start..start + base + block.end;
+        let value = |src: Src<T>| match src {
+            Src::Before(start) => Operand::Slice(&values[at(start)]),
+            Src::Splat(v) => Operand::Splat(v),
+            Src::Slot(_) => unreachable!("dualtape: internal: backward reads values in place"),
+        };
+        for step in &steps {
+            match *step {
+                Backward::Unary {
+                    op,
+                    x,
+                    y,
+                    partial,
+                    g,
+                    dx: (d, add),
+                } => {
+                    let (lo, hi) = slots.split_at_mut(g);
+                    let dx = Sink {
+                        dst: &mut lo[d][block.clone()],
+                        add,
+                    };
+                    let p = partial.map_or(&[][..], |p| &partials[at(p)]);
+                    let (x, y, g) = (&values[at(x)], &values[at(y)], &hi[0][block.clone()]);
+                    with_unary_rule!(op, rule => kernels::unary_backward(Par::Sequential, rule, x, y, p, g, dx));
+                }
+                Backward::Same {
+                    op,
+                    x,
+                    y,
+                    g,
+                    dx: (d, add),
+                } => {
+                    let (lo, hi) = slots.split_at_mut(g);
+                    let dx = Sink {
+                        dst: &mut lo[d][block.clone()],
+                        add,
+                    };
+                    let (x, y, g) = (&values[at(x)], &values[at(y)], &hi[0][block.clone()]);
+                    with_binary_rule!(op, rule => kernels::binary_backward_same(Par::Sequential, rule, x, y, g, dx));
+                }
+                Backward::Binary {
+                    op,
+                    a,
+                    b,
+                    y,
+                    g,
+                    da,
+                    db,
+                } => {
+                    let (lo, hi) = slots.split_at_mut(g);
+                    let (da, db) = two_sinks(lo, da, db, &block);
+                    let (a, b, y, g) = (value(a), value(b), &values[at(y)], &hi[0][block.clone()]);
+                    // A broadcast input needs no gradient here: no reduction scratch.
+                    let mut no_scratch = Vec::new();
+                    with_binary_rule!(op, rule => kernels::binary_backward(
+                        Par::Sequential, rule, a, b, y, g, da, db, &mut no_scratch
+                    ));
+                }
+            }
+        }
+    };
+    for_blocks(par, &mut slots, len, &run);
+    i
+}
+
+/// The sinks of a binary step's two distinct inputs, cut to `block`.
+fn two_sinks<'s, T>(
+    slots: &'s mut [&mut [T]],
+    da: Option<SinkAt>,
+    db: Option<SinkAt>,
+    block: &Range<usize>,
+) -> (Option<Sink<'s, T>>, Option<Sink<'s, T>>) {
+    let sink = |dst: &'s mut [T], add| Sink {
+        dst: &mut dst[block.clone()],
+        add,
+    };
+    match (da, db) {
+        (Some((ka, adda)), Some((kb, addb))) => {
+            let (lo, hi) = slots.split_at_mut(ka.max(kb));
+            let (high, low) = (&mut *hi[0], &mut *lo[ka.min(kb)]);
+            if ka < kb {
+                (Some(sink(low, adda)), Some(sink(high, addb)))
+            } else {
+                (Some(sink(high, adda)), Some(sink(low, addb)))
+            }
+        }
+        (Some((k, add)), None) => (Some(sink(&mut *slots[k], add)), None),
+        (None, Some((k, add))) => (None, Some(sink(&mut *slots[k], add))),
+        (None, None) => (None, None),
+    }
+}
