@@ -58,7 +58,8 @@
 //!   [`rules`], generic over [`Math`]; the scalar reference kernels, the SIMD
 //!   kernels and forward mode all run that one statement.
 //! - [`kernels`] is the only code that loops over data. Vectors of at least
-//!   [`kernels::PAR_MIN_LEN`] elements are split on rayon at fixed
+//!   [`kernels::PAR_MIN_LEN`] elements (compute-bound kernels) or
+//!   [`kernels::PAR_MIN_LEN_LIGHT`] (memory-bound ones) are split on rayon at fixed
 //!   [`kernels::CHUNK`] boundaries, and sums combine per-chunk partials in a
 //!   fixed order: results are bitwise identical on any number of threads.
 //!   [`Tape::set_par`] chooses sequential or rayon; run inside

@@ -17,6 +17,10 @@ pub trait UnaryRule<T: Real>: Copy + Send + Sync {
     /// (true where value and derivative come out of one evaluation, e.g. `sin_cos`,
     /// and recomputing the derivative would cost another transcendental).
     const KEEPS_PARTIAL: bool = false;
+    /// Whether the rule evaluates a transcendental (compute-bound: worth
+    /// threads from [`crate::kernels::PAR_MIN_LEN`] elements on); arithmetic is
+    /// memory-bound and waits for [`crate::kernels::PAR_MIN_LEN_LIGHT`].
+    const HEAVY: bool = false;
     /// `f(x)`.
     fn value<L: Math<T>>(self, x: L) -> L;
     /// `f'(x)`, given `x` and `y = f(x)`.
@@ -33,6 +37,8 @@ pub trait UnaryRule<T: Real>: Copy + Send + Sync {
 pub trait BinaryRule<T: Real>: Copy + Send + Sync {
     /// The op's name, as error messages show it.
     const NAME: &'static str;
+    /// As [`UnaryRule::HEAVY`].
+    const HEAVY: bool = false;
     /// `f(a, b)`.
     fn value<L: Math<T>>(self, a: L, b: L) -> L;
     /// `(∂f/∂a, ∂f/∂b)`, given `a`, `b` and `y = f(a, b)`.
@@ -40,14 +46,14 @@ pub trait BinaryRule<T: Real>: Copy + Send + Sync {
 }
 
 macro_rules! unary_rule {
-    ($(#[$doc:meta])* $name:ident ($field:ident: $fty:ty), $label:literal, keeps = $keeps:literal,
+    ($(#[$doc:meta])* $name:ident ($field:ident: $fty:ty), $label:literal, heavy = $heavy:literal,
      |$s:ident, $x:ident| $value:expr, |$sd:ident, $xd:ident, $y:ident| $deriv:expr) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct $name<T> { #[doc = "The op's constant."] pub $field: $fty }
         impl<T: Real> UnaryRule<T> for $name<T> {
             const NAME: &'static str = $label;
-            const KEEPS_PARTIAL: bool = $keeps;
+            const HEAVY: bool = $heavy;
             #[inline(always)]
             #[allow(unused_variables)]
             fn value<L: Math<T>>($s, $x: L) -> L {
@@ -75,6 +81,7 @@ fn zero<T: Real, L: Math<T>>() -> L {
 pub struct Exp;
 impl<T: Real> UnaryRule<T> for Exp {
     const NAME: &'static str = "exp";
+    const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         x.exp()
@@ -90,6 +97,7 @@ impl<T: Real> UnaryRule<T> for Exp {
 pub struct Ln;
 impl<T: Real> UnaryRule<T> for Ln {
     const NAME: &'static str = "ln";
+    const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         x.ln()
@@ -120,6 +128,7 @@ impl<T: Real> UnaryRule<T> for Sqrt {
 pub struct Sin;
 impl<T: Real> UnaryRule<T> for Sin {
     const NAME: &'static str = "sin";
+    const HEAVY: bool = true;
     const KEEPS_PARTIAL: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
@@ -140,6 +149,7 @@ impl<T: Real> UnaryRule<T> for Sin {
 pub struct Cos;
 impl<T: Real> UnaryRule<T> for Cos {
     const NAME: &'static str = "cos";
+    const HEAVY: bool = true;
     const KEEPS_PARTIAL: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
@@ -161,6 +171,7 @@ impl<T: Real> UnaryRule<T> for Cos {
 pub struct Tanh;
 impl<T: Real> UnaryRule<T> for Tanh {
     const NAME: &'static str = "tanh";
+    const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         x.tanh()
@@ -176,6 +187,7 @@ impl<T: Real> UnaryRule<T> for Tanh {
 pub struct Sigmoid;
 impl<T: Real> UnaryRule<T> for Sigmoid {
     const NAME: &'static str = "sigmoid";
+    const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         // e⁻ˣ → +inf for x ≪ 0 gives 1/inf = 0: no NaN at either end.
@@ -263,42 +275,42 @@ impl<T: Real> UnaryRule<T> for Powi {
 unary_rule!(
     /// `d xᵖ = p·xᵖ⁻¹` for a real `p`; `p = 0` has derivative 0 everywhere, and at
     /// `x = 0` a `0 < p < 1` gives +inf (as PyTorch).
-    Powf(p: T), "powf", keeps = false,
+    Powf(p: T), "powf", heavy = true,
     |self, x| x.powf(L::splat(self.p)),
     |self, x, y| if self.p == T::zero() { zero::<T, L>() } else { L::splat(self.p) * x.powf(L::splat(self.p - T::one())) }
 );
 
 unary_rule!(
     /// `y = c·x`, `dy/dx = c` (also unary minus, with `c = −1`).
-    Scale(c: T), "mul", keeps = false,
+    Scale(c: T), "mul", heavy = false,
     |self, x| L::splat(self.c) * x,
     |self, x, y| L::splat(self.c)
 );
 
 unary_rule!(
     /// `y = x + c`, `dy/dx = 1`.
-    Offset(c: T), "add", keeps = false,
+    Offset(c: T), "add", heavy = false,
     |self, x| x + L::splat(self.c),
     |self, x, y| one::<T, L>()
 );
 
 unary_rule!(
     /// `y = c − x`, `dy/dx = −1`.
-    SubFrom(c: T), "sub", keeps = false,
+    SubFrom(c: T), "sub", heavy = false,
     |self, x| L::splat(self.c) - x,
     |self, x, y| -one::<T, L>()
 );
 
 unary_rule!(
     /// `y = x / c`, `dy/dx = 1/c`.
-    DivBy(c: T), "div", keeps = false,
+    DivBy(c: T), "div", heavy = false,
     |self, x| x / L::splat(self.c),
     |self, x, y| one::<T, L>() / L::splat(self.c)
 );
 
 unary_rule!(
     /// `y = c / x`, `dy/dx = −y/x`.
-    DivInto(c: T), "div", keeps = false,
+    DivInto(c: T), "div", heavy = false,
     |self, x| L::splat(self.c) / x,
     |self, x, y| -(y / x)
 );
@@ -371,6 +383,7 @@ impl<T: Real> BinaryRule<T> for Div {
 pub struct Pow;
 impl<T: Real> BinaryRule<T> for Pow {
     const NAME: &'static str = "pow";
+    const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, a: L, b: L) -> L {
         a.powf(b)

@@ -26,7 +26,7 @@ mod common;
 use common::{
     Approx, Check, Rng, TestReal, Tol, bitwise_mismatch, mismatch, moderate, special_values, value,
 };
-use dualtape::kernels::{self, CHUNK, Operand, PAR_MIN_LEN, Par, Sink, scalar};
+use dualtape::kernels::{self, CHUNK, Operand, PAR_MIN_LEN, PAR_MIN_LEN_LIGHT, Par, Sink, scalar};
 use dualtape::rules::{self, BinaryRule, UnaryRule};
 use proptest::prelude::*;
 
@@ -705,7 +705,9 @@ proptest! {
     }
 }
 
-/// The lengths that cross the rayon threshold and the chunk boundaries.
+/// The lengths that cross the rayon thresholds (compute-bound kernels split
+/// from `PAR_MIN_LEN`, memory-bound ones from `PAR_MIN_LEN_LIGHT`) and the
+/// chunk boundaries.
 fn long_lengths() -> Vec<usize> {
     vec![
         1023,
@@ -716,6 +718,8 @@ fn long_lengths() -> Vec<usize> {
         PAR_MIN_LEN + 1,
         5 * CHUNK - 1,
         5 * CHUNK + 1,
+        PAR_MIN_LEN_LIGHT - 1,
+        PAR_MIN_LEN_LIGHT + 3,
     ]
 }
 

@@ -19,7 +19,7 @@ pub mod par;
 pub mod scalar;
 mod simd;
 
-pub use par::{CHUNK, PAR_MIN_LEN, Par};
+pub use par::{CHUNK, PAR_MIN_LEN, PAR_MIN_LEN_LIGHT, Par};
 
 use num_traits::Float;
 
@@ -90,6 +90,7 @@ pub fn unary<T: Real, R: UnaryRule<T>>(par: Par, rule: R, x: &[T], y: &mut [T], 
     if y.len() < T::LANES {
         return scalar::unary(rule, x, y, partial);
     }
+    let par = par.for_work(R::HEAVY, y.len());
     if R::KEEPS_PARTIAL {
         par::for_chunks2(par, y, partial, |s, yc, pc| {
             simd::map1_2(
@@ -120,6 +121,7 @@ pub fn unary_backward<T: Real, R: UnaryRule<T>>(
     if g.len() < T::LANES {
         return scalar::unary_backward(rule, x, y, g, dx);
     }
+    let par = par.for_work(R::HEAVY, g.len());
     with_add!(dx.add, ADD => {
         if R::KEEPS_PARTIAL {
             par::for_chunks(par, dx.dst, |s, dc| {
@@ -148,6 +150,7 @@ pub fn binary<T: Real, R: BinaryRule<T>>(
     if y.len() < T::LANES {
         return scalar::binary(rule, a, b, y);
     }
+    let par = par.for_work(R::HEAVY, y.len());
     use Operand::{Slice, Splat};
     match (a, b) {
         (Slice(a), Slice(b)) => par::for_chunks(par, y, |s, yc| {
@@ -202,6 +205,7 @@ pub fn binary_backward<T: Real, R: BinaryRule<T>>(
     if y.len() < T::LANES {
         return scalar::binary_backward(rule, a, b, y, g, da, db);
     }
+    let par = par.for_work(R::HEAVY, y.len());
     match (a, b, da, db) {
         (Operand::Slice(a), Operand::Slice(b), Some(da), Some(db)) => {
             with_add!(da.add, A => with_add!(db.add, B => {
@@ -239,6 +243,7 @@ pub fn binary_backward_same<T: Real, R: BinaryRule<T>>(
     if y.len() < T::LANES {
         return scalar::binary_backward_same(rule, x, y, g, dx);
     }
+    let par = par.for_work(R::HEAVY, y.len());
     with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
         simd::map3::<T, ADD>(
             &x[s..], &y[s..], &g[s..], dc,
@@ -327,6 +332,7 @@ fn side_backward<T: Real, R: BinaryRule<T>, const SIDE_A: bool>(
 
 /// `Σ x`.
 pub fn sum<T: Real>(par: Par, x: &[T], scratch: &mut Vec<T>) -> T {
+    let par = par.for_work(false, x.len());
     par::sum_chunks(par, x.len(), scratch, |r| {
         simd::sum_map(&x[r], |v| v, |v| v)
     })
@@ -334,6 +340,7 @@ pub fn sum<T: Real>(par: Par, x: &[T], scratch: &mut Vec<T>) -> T {
 
 /// `Σ a·b`.
 pub fn dot<T: Real>(par: Par, a: &[T], b: &[T], scratch: &mut Vec<T>) -> T {
+    let par = par.for_work(false, a.len());
     par::sum_chunks(par, a.len(), scratch, |r| {
         simd::sum_map2(&a[r.clone()], &b[r], |a, b| a * b, |a, b| a * b)
     })
@@ -346,6 +353,7 @@ pub fn dot<T: Real>(par: Par, a: &[T], b: &[T], scratch: &mut Vec<T>) -> T {
 /// `x / max|x|` and scaled back (as BLAS `nrm2` does, but only on that path, so
 /// ordinary vectors pay nothing).
 pub fn norm<T: Real>(par: Par, x: &[T], scratch: &mut Vec<T>) -> T {
+    let par = par.for_work(false, x.len());
     let sq = par::sum_chunks(par, x.len(), scratch, |r| {
         simd::sum_map(&x[r], |v| v * v, |v| v * v)
     });
@@ -390,6 +398,7 @@ fn max_abs<T: Real>(par: Par, x: &[T]) -> T {
 /// The backward of [`norm`]: `dx (=|+=) g · x/‖x‖`, and 0 where `‖x‖ = 0`
 /// (PyTorch's subgradient at the zero vector).
 pub fn norm_backward<T: Real>(par: Par, x: &[T], norm: T, g: T, dx: Sink<'_, T>) {
+    let par = par.for_work(false, x.len());
     if norm == T::zero() {
         return fill(par, dx, T::zero());
     }
@@ -408,6 +417,7 @@ pub fn norm_backward<T: Real>(par: Par, x: &[T], norm: T, g: T, dx: Sink<'_, T>)
 
 /// `dx (=|+=) c · x`.
 pub fn scale<T: Real>(par: Par, x: &[T], c: T, dx: Sink<'_, T>) {
+    let par = par.for_work(false, x.len());
     let cl = T::Lanes::splat(c);
     with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
         simd::map1::<T, ADD>(&x[s..], dc, |v| v * cl, |v| v * c)
@@ -416,6 +426,7 @@ pub fn scale<T: Real>(par: Par, x: &[T], c: T, dx: Sink<'_, T>) {
 
 /// `da (=|+=) c · b` and `db (=|+=) c · a` in one pass (the backward of `dot`).
 pub fn scale_swapped<T: Real>(par: Par, a: &[T], b: &[T], c: T, da: Sink<'_, T>, db: Sink<'_, T>) {
+    let par = par.for_work(false, a.len());
     let cl = T::Lanes::splat(c);
     with_add!(da.add, A => with_add!(db.add, B => par::for_chunks2(par, da.dst, db.dst, |s, ac, bc| {
         simd::map2_2::<T, A, B>(&a[s..], &b[s..], ac, bc, |a, b| (b * cl, a * cl), |a, b| (b * c, a * c))
@@ -424,6 +435,7 @@ pub fn scale_swapped<T: Real>(par: Par, a: &[T], b: &[T], c: T, da: Sink<'_, T>,
 
 /// `dx (=|+=) v` for every element.
 pub fn fill<T: Real>(par: Par, dx: Sink<'_, T>, v: T) {
+    let par = par.for_work(false, dx.dst.len());
     if dx.add {
         par::for_chunks(par, dx.dst, |_, dc| dc.iter_mut().for_each(|d| *d = *d + v));
     } else {
@@ -433,6 +445,7 @@ pub fn fill<T: Real>(par: Par, dx: Sink<'_, T>, v: T) {
 
 /// The largest element; NaN if any is NaN; −inf for an empty slice.
 pub fn max<T: Real>(par: Par, x: &[T]) -> T {
+    let par = par.for_work(false, x.len());
     par::fold_chunks(
         par,
         x.len(),
@@ -444,6 +457,7 @@ pub fn max<T: Real>(par: Par, x: &[T]) -> T {
 
 /// The smallest element; NaN if any is NaN; +inf for an empty slice.
 pub fn min<T: Real>(par: Par, x: &[T]) -> T {
+    let par = par.for_work(false, x.len());
     par::fold_chunks(
         par,
         x.len(),
@@ -455,6 +469,7 @@ pub fn min<T: Real>(par: Par, x: &[T]) -> T {
 
 /// How many elements equal `v`.
 pub fn count_eq<T: Real>(par: Par, x: &[T], v: T) -> usize {
+    let par = par.for_work(false, x.len());
     par::fold_chunks(
         par,
         x.len(),
@@ -473,6 +488,7 @@ pub fn count_eq<T: Real>(par: Par, x: &[T], v: T) -> usize {
 /// ties at the extremum `m` share the gradient equally (`share = g / ties`);
 /// a NaN `m` is shared among the NaN elements.
 pub fn extremum_backward<T: Real>(par: Par, x: &[T], m: T, share: T, dx: Sink<'_, T>) {
+    let par = par.for_work(false, x.len());
     let (ml, sl, zl) = (
         T::Lanes::splat(m),
         T::Lanes::splat(share),
@@ -498,4 +514,11 @@ fn nan_max<T: Real>(a: T, b: T) -> T {
     } else {
         b
     }
+}
+
+/// `dst = src`: a leaf's values copied onto the tape, on threads from
+/// [`PAR_MIN_LEN_LIGHT`] elements on.
+pub fn copy<T: Real>(par: Par, src: &[T], dst: &mut [T]) {
+    let par = par.for_work(false, dst.len());
+    par::for_chunks(par, dst, |s, dc| dc.copy_from_slice(&src[s..s + dc.len()]));
 }

@@ -18,13 +18,22 @@ use crate::real::Real;
 /// another thread) is amortised over ≥ 4 µs of memory-bound work.
 pub const CHUNK: usize = 1 << 14;
 
-/// Shortest vector that is split across threads when [`Par::Rayon`] is chosen.
+/// Shortest vector a compute-bound kernel (a rule with a transcendental:
+/// `exp`, `ln`, `sin`, `cos`, `tanh`, `sigmoid`, `powf`, `pow`) splits across
+/// threads when [`Par::Rayon`] is chosen.
 ///
-/// 65 536 f64 (four chunks): below it a cheap elementwise pass takes ≲ 15 µs on
-/// one core, and waking a second core costs several µs of it back, so the kernel
-/// stays on the calling thread. Above it, two threads run ≥ 1.6× faster for
-/// compute-bound kernels (tanh, exp, sin) on the 2-core machine we measure on.
+/// 65 536 f64 (four chunks): below it such a pass takes ≲ 0.3 ms on one core
+/// and waking a second core costs several µs of it back. Above it, two threads
+/// run W4 (a chain of them) about 1.5× faster on the 2-core machine we measure on.
 pub const PAR_MIN_LEN: usize = 1 << 16;
+
+/// Shortest vector a memory-bound kernel (arithmetic, copies, sums, norms,
+/// extrema) splits across threads when [`Par::Rayon`] is chosen.
+///
+/// 262 144 elements (2 MiB of f64, past one core's L2): below it one core
+/// streams the vector about as fast as two, and at 65 536 elements W1 (a norm)
+/// ran 0.54–0.9× as fast on two threads as on one.
+pub const PAR_MIN_LEN_LIGHT: usize = 1 << 18;
 
 /// Where a kernel runs.
 ///
@@ -44,6 +53,18 @@ pub enum Par {
 impl Par {
     pub(crate) fn splits(self, n: usize) -> bool {
         self == Par::Rayon && n >= PAR_MIN_LEN
+    }
+
+    /// Where a kernel over `n` elements runs: as chosen if it is `heavy`
+    /// (compute-bound) or long enough, on the calling thread otherwise (see
+    /// [`PAR_MIN_LEN_LIGHT`]). Elementwise bits never depend on the split, and
+    /// sums split at the same chunks either way.
+    pub(crate) fn for_work(self, heavy: bool, n: usize) -> Par {
+        if heavy || n >= PAR_MIN_LEN_LIGHT {
+            self
+        } else {
+            Par::Sequential
+        }
     }
 }
 

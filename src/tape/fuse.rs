@@ -25,6 +25,7 @@ use super::node::{BinaryOp, Node, NodeId, Op, UnaryOp, with_binary_rule, with_un
 use crate::kernels::fused::{MAX_SLOTS, block_len, for_blocks};
 use crate::kernels::{self, Operand, Par, Sink};
 use crate::real::Real;
+use crate::rules::{BinaryRule, UnaryRule};
 
 /// The most nodes (deferred or not) a pending forward run spans before it is
 /// flushed, and the most nodes one backward run takes.
@@ -53,6 +54,22 @@ pub(crate) fn reads_deferred<T: Real>(nodes: &[Node<T>], op: &Op<T>) -> bool {
         Op::Unary(_, x) | Op::Reduce(_, x) => deferred(x),
         Op::Binary(_, l, r) | Op::Dot(l, r) => deferred(l) || deferred(r),
         Op::Leaf | Op::Constant | Op::Custom(_) => false,
+    }
+}
+
+/// Whether `op` is compute-bound (see [`crate::rules::UnaryRule::HEAVY`]):
+/// a run with one such node splits across threads from `PAR_MIN_LEN` on.
+fn heavy<T: Real>(op: &Op<T>) -> bool {
+    fn unary<T: Real, R: UnaryRule<T>>(_: R) -> bool {
+        R::HEAVY
+    }
+    fn binary<T: Real, R: BinaryRule<T>>(_: R) -> bool {
+        R::HEAVY
+    }
+    match *op {
+        Op::Unary(op, _) => with_unary_rule!(op, rule => unary::<T, _>(rule)),
+        Op::Binary(op, ..) => with_binary_rule!(op, rule => binary::<T, _>(rule)),
+        _ => false,
     }
 }
 
@@ -100,6 +117,7 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
     let mut steps = ArrayVec::<Forward<T>, MAX_PENDING>::new();
     // How each node of the run is read by later ones.
     let mut srcs = ArrayVec::<Src<T>, MAX_PENDING>::new();
+    let mut is_heavy = false;
 
     for node in run_nodes.iter_mut() {
         let (values, tail) = core::mem::take(&mut rest).split_at_mut(node.span.len);
@@ -121,6 +139,7 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
         };
         let src = if node.deferred {
             node.deferred = false;
+            is_heavy |= heavy(&node.op);
             let out = slots.len();
             steps.push(match node.op {
                 Op::Unary(op, x) => Forward::Unary {
@@ -185,7 +204,7 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
             }
         }
     };
-    for_blocks(par, &mut slots, len, &run);
+    for_blocks(par.for_work(is_heavy, len), &mut slots, len, &run);
 }
 
 /// An input of a fused step, cut to `block` of the piece starting at `base`.
@@ -291,6 +310,7 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
     let mut steps = ArrayVec::<Backward<T>, MAX_PENDING>::new();
     // Nodes whose adjoints the run reads or writes; each becomes a slot.
     let mut ids = ArrayVec::<usize, MAX_SLOTS>::new();
+    let mut is_heavy = false;
     let mut i = top + 1;
     while i > 0 {
         let j = i - 1;
@@ -319,6 +339,7 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                 }
             };
             let (y, g) = (node.span.start, j);
+            is_heavy |= heavy(&node.op);
             steps.push(match node.op {
                 Op::Unary(op, x) => Backward::Unary {
                     op,
@@ -443,7 +464,7 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
             }
         }
     };
-    for_blocks(par, &mut slots, len, &run);
+    for_blocks(par.for_work(is_heavy, len), &mut slots, len, &run);
     i
 }
 

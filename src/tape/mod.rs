@@ -14,7 +14,7 @@ pub use custom::CustomBackward;
 pub use node::{NodeId, Span};
 pub use var::Var;
 
-use crate::kernels::Par;
+use crate::kernels::{self, Par};
 use crate::real::Real;
 use node::{Node, Op};
 
@@ -212,7 +212,7 @@ impl<T: Real> Tape<T> {
             needs_grad,
             false,
             record::When::Now,
-            |cx| cx.out.copy_from_slice(values),
+            |cx| kernels::copy(cx.par, values, cx.out),
         );
         Var::new(self, id)
     }
