@@ -4,11 +4,12 @@
 use core::cell::Ref;
 
 use super::fuse;
-use super::node::{NodeId, Op, ReduceOp, Span, with_binary_rule, with_unary_rule};
+use super::node::{Node, NodeId, Op, ReduceOp, Span, with_binary_rule, with_unary_rule};
 use super::record::operand;
 use super::{Arena, Tape, Var};
 use crate::kernels::{self, Par, Sink};
 use crate::real::Real;
+use crate::rules::{BinaryRule, UnaryRule};
 
 /// The gradients of one backward sweep: the adjoint of every node that needs
 /// one, read by leaf with [`Grads::wrt`].
@@ -131,6 +132,9 @@ impl<T: Real> Tape<T> {
 /// contributions.
 fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize) {
     let node = a.nodes[i];
+    if node.span.len == 1 && backward_scalar(a, &node) {
+        return;
+    }
     let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
     let g = &upper[..node.span.len];
     let vals = |id: NodeId| &a.values[a.nodes[id.index()].span.range()];
@@ -285,5 +289,43 @@ fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize) {
                 &mut a.written,
             );
         }
+    }
+}
+
+/// A length-1 elementwise node's rule on scalars read straight from the arenas:
+/// the arithmetic of the kernels' length-1 paths (so the same bits), without
+/// slicing four buffers for one element. Returns false for other ops.
+fn backward_scalar<T: Real>(a: &mut Arena<T>, node: &Node<T>) -> bool {
+    let value = |a: &Arena<T>, id: NodeId| a.values[a.nodes[id.index()].span.start];
+    let (y, g) = (a.values[node.span.start], a.adjoints[node.span.start]);
+    match node.op {
+        Op::Unary(op, x) => {
+            let d = with_unary_rule!(op, rule => rule.deriv(value(a, x), y));
+            put_scalar(a, x, d * g);
+        }
+        Op::Binary(op, l, r) if l == r => {
+            let x = value(a, l);
+            let (p, q) = with_binary_rule!(op, rule => rule.partials(x, x, y));
+            put_scalar(a, l, p * g + q * g);
+        }
+        Op::Binary(op, l, r) => {
+            let (pl, pr) =
+                with_binary_rule!(op, rule => rule.partials(value(a, l), value(a, r), y));
+            put_scalar(a, l, pl * g);
+            put_scalar(a, r, pr * g);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Puts `v` into length-1 node `id`'s adjoint (if it needs one): overwrite on
+/// the first contribution, add after.
+fn put_scalar<T: Real>(a: &mut Arena<T>, id: NodeId, v: T) {
+    let node = &a.nodes[id.index()];
+    if node.needs_grad {
+        let add = core::mem::replace(&mut a.written[id.index()], true);
+        let d = &mut a.adjoints[node.span.start];
+        *d = if add { *d + v } else { v };
     }
 }
