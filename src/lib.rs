@@ -49,11 +49,17 @@
 //!
 //! - [`Tape`] is an arena: nodes are small plain structs addressed by `u32`
 //!   ids, every output a span of one value buffer; [`Var`] is a `Copy` handle
-//!   (tape reference + id). Ops run as they are recorded (eager).
+//!   (tape reference + id). Ops run as they are recorded (eager), except
+//!   that elementwise ops on long vectors (from 2048 `f64`, 4096 `f32`) are
+//!   deferred and run together, block by block, when a value is needed
+//!   ([`Tape::set_fusion`]): a chain of them then streams its data through
+//!   memory once per pass instead of once per op. The bits are the same
+//!   either way.
 //! - [`Var::backward`] sweeps the nodes from the output down, one fused
-//!   kernel per node; a node's first adjoint contribution is written, later
-//!   ones added, so nothing is zero-filled. [`Tape::clear`] keeps every
-//!   buffer: evaluating the same gradient again allocates nothing.
+//!   kernel per node (a run of long elementwise nodes block by block); a
+//!   node's first adjoint contribution is written, later ones added, so
+//!   nothing is zero-filled. [`Tape::clear`] keeps every buffer: evaluating
+//!   the same gradient again allocates nothing.
 //! - Each elementary function's value and derivative is stated once, in
 //!   [`rules`], generic over [`Math`]; the scalar reference kernels, the SIMD
 //!   kernels and forward mode all run that one statement.

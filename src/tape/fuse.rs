@@ -417,30 +417,16 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                     y,
                     partial,
                     g,
-                    dx: (d, add),
+                    dx,
                 } => {
-                    let (lo, hi) = slots.split_at_mut(g);
-                    let dx = Sink {
-                        dst: &mut lo[d][block.clone()],
-                        add,
-                    };
+                    let (g, dx) = adjoint_and_sink(slots, g, dx, &block);
                     let p = partial.map_or(&[][..], |p| &partials[at(p)]);
-                    let (x, y, g) = (&values[at(x)], &values[at(y)], &hi[0][block.clone()]);
+                    let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_unary_rule!(op, rule => kernels::unary_backward(Par::Sequential, rule, x, y, p, g, dx));
                 }
-                Backward::Same {
-                    op,
-                    x,
-                    y,
-                    g,
-                    dx: (d, add),
-                } => {
-                    let (lo, hi) = slots.split_at_mut(g);
-                    let dx = Sink {
-                        dst: &mut lo[d][block.clone()],
-                        add,
-                    };
-                    let (x, y, g) = (&values[at(x)], &values[at(y)], &hi[0][block.clone()]);
+                Backward::Same { op, x, y, g, dx } => {
+                    let (g, dx) = adjoint_and_sink(slots, g, dx, &block);
+                    let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_binary_rule!(op, rule => kernels::binary_backward_same(Par::Sequential, rule, x, y, g, dx));
                 }
                 Backward::Binary {
@@ -466,6 +452,22 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
     };
     for_blocks(par.for_work(is_heavy, len), &mut slots, len, &run);
     i
+}
+
+/// A unary step's adjoint `g` (read) and its input's sink (below it), cut to
+/// `block`.
+fn adjoint_and_sink<'s, T>(
+    slots: &'s mut [&mut [T]],
+    g: usize,
+    (d, add): SinkAt,
+    block: &Range<usize>,
+) -> (&'s [T], Sink<'s, T>) {
+    let (lo, hi) = slots.split_at_mut(g);
+    let sink = Sink {
+        dst: &mut lo[d][block.clone()],
+        add,
+    };
+    (&hi[0][block.clone()], sink)
 }
 
 /// The sinks of a binary step's two distinct inputs, cut to `block`.
