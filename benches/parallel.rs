@@ -21,7 +21,7 @@ use std::hint::black_box;
 use common::Scalar;
 use common::config::{configure, id};
 use common::data::uniform;
-use common::seed::{check_w1, check_w4, w1_ad, w4_ad};
+use common::seed::{check_w1, check_w4, w1_eval, w4_eval};
 use criterion::{Criterion, criterion_group, criterion_main};
 use dualtape::{Par, Tape};
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -99,20 +99,10 @@ fn workload<T: Scalar>(c: &mut Criterion, name: &str, eval: Eval<T>, check: Eval
 }
 
 fn all(c: &mut Criterion) {
-    fn w1<T: Scalar>(tape: &Tape<T>, x: &[T]) {
-        w1_ad(tape, x, |y, g| {
-            black_box((y, g));
-        })
-    }
-    fn w4<T: Scalar>(tape: &Tape<T>, x: &[T]) {
-        w4_ad(tape, x, |y, g| {
-            black_box((y, g));
-        })
-    }
-    workload::<f64>(c, "W4", w4, check_w4);
-    workload::<f32>(c, "W4", w4, check_w4);
-    workload::<f64>(c, "W1", w1, check_w1);
-    workload::<f32>(c, "W1", w1, check_w1);
+    workload::<f64>(c, "W4", w4_eval, check_w4);
+    workload::<f32>(c, "W4", w4_eval, check_w4);
+    workload::<f64>(c, "W1", w1_eval, check_w1);
+    workload::<f32>(c, "W1", w1_eval, check_w1);
 }
 
 criterion_group!(benches, all);

@@ -18,40 +18,53 @@ use common::config::{SIZES, configure, id};
 use common::data::{ones, uniform};
 use common::seed::*;
 use criterion::{Criterion, criterion_group, criterion_main};
-use dualtape::{Par, Tape};
+use dualtape::Tape;
 
-/// A tape on the calling thread.
-fn sequential_tape<T: Scalar>() -> Tape<T> {
-    let tape = Tape::new();
-    tape.set_par(Par::Sequential);
-    tape
-}
+/// A workload of one input with a scalar output (W1, W4): the tape against
+/// both hand-written loops, which return the value and write the gradient.
+type Single<T> = (
+    fn(&Tape<T>, &[T]),
+    fn(&Tape<T>, &[T]),
+    fn(&[T], &mut [T]) -> T,
+    fn(&[T], &mut [T]) -> T,
+);
 
-/// W1: `y = ‖x‖₂`, gradient `x/‖x‖`.
-fn w1<T: Scalar>(c: &mut Criterion) {
-    let mut g = c.benchmark_group(format!("seed/W1/{}", T::NAME));
+/// Benches `seed/{name}/type/n/*` on `x` uniform in `lo..hi`: `eval`, checked
+/// first by `check`, beside the scalar and SIMD loops.
+fn single<T: Scalar>(
+    c: &mut Criterion,
+    name: &str,
+    (lo, hi, data_seed): (f64, f64, u64),
+    f: Single<T>,
+) {
+    let (eval, check, scalar, simd) = f;
+    let mut g = c.benchmark_group(format!("seed/{name}/{}", T::NAME));
     for n in SIZES {
         configure(&mut g, n);
-        let x = uniform::<T>(n, -1.0, 1.0, 1);
+        let x = uniform::<T>(n, lo, hi, data_seed);
         let mut tape = sequential_tape::<T>();
-        check_w1(&tape, &x);
+        check(&tape, &x);
         let mut out = vec![T::zero(); n];
         g.bench_function(id(n, "ad"), |b| {
             b.iter(|| {
                 tape.clear();
-                w1_ad(&tape, black_box(&x), |y, gx| {
-                    black_box((y, gx));
-                })
+                eval(&tape, black_box(&x));
             })
         });
         g.bench_function(id(n, "handwritten_scalar"), |b| {
-            b.iter(|| black_box(w1_scalar(black_box(&x), black_box(&mut out))))
+            b.iter(|| black_box(scalar(black_box(&x), black_box(&mut out))))
         });
         g.bench_function(id(n, "handwritten_simd"), |b| {
-            b.iter(|| black_box(w1_simd(black_box(&x), black_box(&mut out))))
+            b.iter(|| black_box(simd(black_box(&x), black_box(&mut out))))
         });
     }
     g.finish();
+}
+
+/// W1: `y = ‖x‖₂`, gradient `x/‖x‖`.
+fn w1<T: Scalar>(c: &mut Criterion) {
+    let f: Single<T> = (w1_eval, check_w1, w1_scalar, w1_simd);
+    single(c, "W1", (-1.0, 1.0, 1), f);
 }
 
 /// W2: `y = x·x`, `backward_with(ones)`, gradient `2x`.
@@ -130,29 +143,8 @@ fn w3<T: Scalar>(c: &mut Criterion) {
 
 /// W4: `y = Σ tanh(x)·exp(−x²) + sin(x)/(1 + x²)`, gradient.
 fn w4<T: Scalar>(c: &mut Criterion) {
-    let mut g = c.benchmark_group(format!("seed/W4/{}", T::NAME));
-    for n in SIZES {
-        configure(&mut g, n);
-        let x = uniform::<T>(n, -2.0, 3.0, 5);
-        let mut tape = sequential_tape::<T>();
-        check_w4(&tape, &x);
-        let mut out = vec![T::zero(); n];
-        g.bench_function(id(n, "ad"), |b| {
-            b.iter(|| {
-                tape.clear();
-                w4_ad(&tape, black_box(&x), |y, gx| {
-                    black_box((y, gx));
-                })
-            })
-        });
-        g.bench_function(id(n, "handwritten_scalar"), |b| {
-            b.iter(|| black_box(w4_scalar(black_box(&x), black_box(&mut out))))
-        });
-        g.bench_function(id(n, "handwritten_simd"), |b| {
-            b.iter(|| black_box(w4_simd(black_box(&x), black_box(&mut out))))
-        });
-    }
-    g.finish();
+    let f: Single<T> = (w4_eval, check_w4, w4_scalar, w4_simd);
+    single(c, "W4", (-2.0, 3.0, 5), f);
 }
 
 fn seed(c: &mut Criterion) {

@@ -11,18 +11,11 @@ use std::hint::black_box;
 use common::Scalar;
 use common::config::{configure, id};
 use common::data::uniform;
-use common::seed::{w1_ad, w4_ad};
+use common::seed::{sequential_tape, w1_eval, w4_eval};
 use criterion::{Criterion, criterion_group, criterion_main};
-use dualtape::{Par, Tape};
+use dualtape::Tape;
 
 const SIZES: [usize; 4] = [16, 1024, 65_536, 1_048_576];
-
-/// A tape on the calling thread.
-fn sequential_tape<T: Scalar>() -> Tape<T> {
-    let tape = Tape::new();
-    tape.set_par(Par::Sequential);
-    tape
-}
 
 /// One gradient evaluation of a workload on `tape`, results `black_box`ed.
 type Eval<T> = fn(&Tape<T>, &[T]);
@@ -51,20 +44,10 @@ fn workload<T: Scalar>(c: &mut Criterion, name: &str, eval: Eval<T>) {
 }
 
 fn all(c: &mut Criterion) {
-    fn w1<T: Scalar>(tape: &Tape<T>, x: &[T]) {
-        w1_ad(tape, x, |y, g| {
-            black_box((y, g));
-        })
-    }
-    fn w4<T: Scalar>(tape: &Tape<T>, x: &[T]) {
-        w4_ad(tape, x, |y, g| {
-            black_box((y, g));
-        })
-    }
-    workload::<f64>(c, "W4", w4);
-    workload::<f32>(c, "W4", w4);
-    workload::<f64>(c, "W1", w1);
-    workload::<f32>(c, "W1", w1);
+    workload::<f64>(c, "W4", w4_eval);
+    workload::<f32>(c, "W4", w4_eval);
+    workload::<f64>(c, "W1", w1_eval);
+    workload::<f32>(c, "W1", w1_eval);
 }
 
 criterion_group!(benches, all);

@@ -2,8 +2,11 @@
 //! directions, Hessians against closed forms, pass counts, several inputs.
 //! Custom ops and panics: `func_custom.rs`, `func_panics.rs`.
 
+mod common;
+
 use std::cell::Cell;
 
+use common::assert_close;
 use dualtape::func::{self, many};
 use dualtape::{Real, Var};
 use num_traits::Float;
@@ -21,19 +24,6 @@ impl Rng {
     }
     fn vec<T: Real>(&mut self, n: usize, lo: f64, hi: f64) -> Vec<T> {
         (0..n).map(|_| T::lit(self.uniform(lo, hi))).collect()
-    }
-}
-
-/// `|a − b| ≤ tol·max(1, |b|)`, element by element, naming the first miss.
-#[track_caller]
-fn assert_close<T: Real>(a: &[T], b: &[T], tol: T, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-        let scale = T::one().max(Float::abs(y));
-        assert!(
-            Float::abs(x - y) <= tol * scale,
-            "{what}[{i}]: {x} vs {y} (tol {tol})"
-        );
     }
 }
 

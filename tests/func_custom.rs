@@ -1,22 +1,12 @@
 //! Custom ops (`Tape::custom`) under every function of `dualtape::func`, and
 //! gradcheck catching a wrong custom rule.
 
+mod common;
+
+use common::assert_close;
 use dualtape::func;
 use dualtape::{Real, Var};
 use num_traits::Float;
-
-/// `|a − b| ≤ tol·max(1, |b|)`, element by element, naming the first miss.
-#[track_caller]
-fn assert_close<T: Real>(a: &[T], b: &[T], tol: T, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-        let scale = T::one().max(Float::abs(y));
-        assert!(
-            Float::abs(x - y) <= tol * scale,
-            "{what}[{i}]: {x} vs {y} (tol {tol})"
-        );
-    }
-}
 
 /// `x³` elementwise as a custom op whose backward rule is `3x²·ḡ`, except at
 /// element `wrong`, where it is `2x²·ḡ` (a deliberately broken rule).

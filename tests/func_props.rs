@@ -3,6 +3,9 @@
 //! duals agrees with the tape. Each runs for f32 and f64. Gradcheck's
 //! properties are in `gradcheck_props.rs`.
 
+mod common;
+
+use common::{cast, vec_in};
 use dualtape::func;
 use dualtape::{Dual, Real, Var};
 use num_traits::Float;
@@ -171,18 +174,6 @@ fn take<'t, S: Real>(x: Var<'t, S>, m: usize) -> Var<'t, S> {
         let g = cx.grad_output().to_vec();
         cx.grad_input_mut(0)[..m].copy_from_slice(&g);
     })
-}
-
-fn vec_in(
-    n: impl Into<prop::collection::SizeRange>,
-    lo: f64,
-    hi: f64,
-) -> impl Strategy<Value = Vec<f64>> {
-    prop::collection::vec(lo..hi, n)
-}
-
-fn cast<T: Real>(v: &[f64]) -> Vec<T> {
-    v.iter().map(|&x| T::lit(x)).collect()
 }
 
 fn dot<T: Real>(a: &[T], b: &[T]) -> T {

@@ -2,21 +2,12 @@
 //! random points in the op's domain, and fails, naming the right element, for
 //! a deliberately wrong custom rule. Each runs for f32 and f64.
 
+mod common;
+
+use common::{cast, vec_in};
 use dualtape::func::{self, many};
 use dualtape::{Real, Var};
 use proptest::prelude::*;
-
-fn vec_in(
-    n: impl Into<prop::collection::SizeRange>,
-    lo: f64,
-    hi: f64,
-) -> impl Strategy<Value = Vec<f64>> {
-    prop::collection::vec(lo..hi, n)
-}
-
-fn cast<T: Real>(v: &[f64]) -> Vec<T> {
-    v.iter().map(|&x| T::lit(x)).collect()
-}
 
 /// `Σ wᵢ·op(a, b)ᵢ` is checked for every op of the tape, each at a point in its domain.
 fn check_every_op_passes_gradcheck<T: Real>(

@@ -6,7 +6,9 @@
 //! still holds them: the benches `black_box` the slices (the gradient stays in
 //! the tape's adjoint buffer, where a user would read it), `check_*` copy them.
 
-use dualtape::Tape;
+use std::hint::black_box;
+
+use dualtape::{Par, Tape};
 use num_traits::Float;
 
 use super::check::{assert_close, assert_close1};
@@ -202,6 +204,29 @@ pub fn w4_simd<T: Scalar>(x: &[T], g: &mut [T]) -> T {
             exp = Lanes::exp,
             sin_cos = Lanes::sin_cos
         )
+    })
+}
+
+// ---------------------------------------------------------------- shared
+
+/// A tape with kernels on the calling thread.
+pub fn sequential_tape<T: Scalar>() -> Tape<T> {
+    let tape = Tape::new();
+    tape.set_par(Par::Sequential);
+    tape
+}
+
+/// W1 on the tape with its results `black_box`ed (one timed evaluation).
+pub fn w1_eval<T: Scalar>(tape: &Tape<T>, x: &[T]) {
+    w1_ad(tape, x, |y, g| {
+        black_box((y, g));
+    })
+}
+
+/// W4 on the tape with its results `black_box`ed (one timed evaluation).
+pub fn w4_eval<T: Scalar>(tape: &Tape<T>, x: &[T]) {
+    w4_ad(tape, x, |y, g| {
+        black_box((y, g));
     })
 }
 

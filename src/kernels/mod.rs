@@ -35,16 +35,6 @@ pub enum Operand<'a, T> {
     Splat(T),
 }
 
-impl<T: Copy> Operand<'_, T> {
-    /// The first element (the only one a length-1 op reads).
-    fn first(self) -> T {
-        match self {
-            Operand::Slice(s) => s[0],
-            Operand::Splat(v) => v,
-        }
-    }
-}
-
 /// Where a backward kernel puts an input's adjoint contribution.
 #[derive(Debug)]
 pub struct Sink<'a, T> {
@@ -191,17 +181,6 @@ pub fn binary_backward<T: Real, R: BinaryRule<T>>(
     db: Option<Sink<'_, T>>,
     scratch: &mut Vec<T>,
 ) {
-    if y.len() == 1 {
-        // Scalars (chains of length-1 ops): no loop to set up at all.
-        let (pa, pb) = rule.partials(a.first(), b.first(), y[0]);
-        if let Some(s) = da {
-            put_scalar(s, pa * g[0]);
-        }
-        if let Some(s) = db {
-            put_scalar(s, pb * g[0]);
-        }
-        return;
-    }
     if y.len() < T::LANES {
         return scalar::binary_backward(rule, a, b, y, g, da, db);
     }

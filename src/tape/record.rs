@@ -7,7 +7,7 @@ use super::node::{
 };
 use crate::kernels::{self, Operand, Par};
 use crate::real::Real;
-use crate::rules::{BinaryRule, UnaryRule};
+use crate::rules::UnaryRule;
 
 /// What a forward kernel gets while its node is recorded.
 pub(crate) struct RecordCx<'a, T> {
@@ -136,17 +136,7 @@ impl<T: Real> Tape<T> {
         with_unary_rule!(op, rule => {
             let keeps = keeps_partial::<T, _>(&rule);
             self.record(Op::Unary(op, x), xs.len, needs_grad, keeps, self.when(xs.len), |cx| {
-                if xs.len == 1 {
-                    // A scalar: the kernel's length-1 arithmetic, without its setup.
-                    let x = cx.earlier[xs.start];
-                    if keeps {
-                        (cx.out[0], cx.partial[0]) = rule.value_and_deriv(x);
-                    } else {
-                        cx.out[0] = rule.value(x);
-                    }
-                } else {
-                    kernels::unary(cx.par, rule, &cx.earlier[xs.range()], cx.out, cx.partial)
-                }
+                kernels::unary(cx.par, rule, &cx.earlier[xs.range()], cx.out, cx.partial)
             })
         })
     }
@@ -162,13 +152,8 @@ impl<T: Real> Tape<T> {
         let len = broadcast_len(op.name(), sa.len, sb.len);
         with_binary_rule!(op, rule => {
             self.record(Op::Binary(op, a, b), len, ga || gb, false, self.when(len), |cx| {
-                if len == 1 {
-                    // Scalars: the kernel's length-1 arithmetic, without its setup.
-                    cx.out[0] = rule.value(cx.earlier[sa.start], cx.earlier[sb.start]);
-                } else {
-                    let (oa, ob) = (operand(cx.earlier, sa, len), operand(cx.earlier, sb, len));
-                    kernels::binary(cx.par, rule, oa, ob, cx.out)
-                }
+                let (oa, ob) = (operand(cx.earlier, sa, len), operand(cx.earlier, sb, len));
+                kernels::binary(cx.par, rule, oa, ob, cx.out)
             })
         })
     }

@@ -652,3 +652,34 @@ impl Expr {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Helpers of the functional-API tests
+// ---------------------------------------------------------------------------
+
+/// `|a − b| ≤ tol·max(1, |b|)`, element by element, naming the first miss.
+#[track_caller]
+pub fn assert_close<T: Real>(a: &[T], b: &[T], tol: T, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let scale = T::one().max(num_traits::Float::abs(y));
+        assert!(
+            num_traits::Float::abs(x - y) <= tol * scale,
+            "{what}[{i}]: {x} vs {y} (tol {tol})"
+        );
+    }
+}
+
+/// Vectors of `n` values uniform in `lo..hi`.
+pub fn vec_in(
+    n: impl Into<prop::collection::SizeRange>,
+    lo: f64,
+    hi: f64,
+) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(lo..hi, n)
+}
+
+/// `v` in the test's scalar type.
+pub fn cast<T: Real>(v: &[f64]) -> Vec<T> {
+    v.iter().map(|&x| T::lit(x)).collect()
+}
