@@ -149,6 +149,31 @@ fn wrt_of_a_later_node() {
     let _ = g.wrt(later);
 }
 
+#[test]
+#[should_panic(
+    expected = "dualtape: Grads::wrt: node 1 is an intermediate (not a `Tape::var`) and its \
+                gradient was not kept; call `.retain_grad()` on it before `backward` to keep it"
+)]
+fn wrt_of_an_intermediate_not_retained() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(&[1.0, 2.0]);
+    let h = x * x; // node 1
+    let g = h.sum().backward();
+    assert_eq!(g.wrt(x), [2.0, 4.0]);
+    let _ = g.wrt(h);
+}
+
+#[test]
+#[should_panic(
+    expected = "dualtape: Var::retain_grad: node 1 is a constant (it depends on no `var`) and has \
+                no gradient to keep"
+)]
+fn retain_grad_of_a_constant() {
+    let tape = Tape::<f64>::new();
+    let c = tape.constant(&[1.0, 2.0]);
+    let _ = (c * 2.0).retain_grad();
+}
+
 // --- borrows and limits ----------------------------------------------------
 
 #[test]

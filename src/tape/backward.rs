@@ -26,11 +26,27 @@ impl<'t, T: Real> Grads<'t, T> {
     /// `∂(output·seed)/∂x`: the gradient with respect to `x`, one element per
     /// element of `x`. Zeros where the output does not depend on `x`.
     ///
-    /// Intermediate nodes can be read too (their adjoint), not only leaves.
+    /// `x` is a leaf ([`Tape::var`]), or an intermediate marked with
+    /// [`Var::retain_grad`] before the sweep: as in PyTorch, the adjoints of
+    /// other intermediates are working storage the sweep need not keep (long
+    /// elementwise chains hold them in block-local scratch).
+    ///
+    /// ```
+    /// use dualtape::Tape;
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(&[1.0, 2.0]);
+    /// let h = (x * x).retain_grad(); // x²: keep its adjoint
+    /// let y = (h * 3.0).sum();
+    /// let grads = y.backward();
+    /// assert_eq!(grads.wrt(h), &[3.0, 3.0]);
+    /// assert_eq!(grads.wrt(x), &[6.0, 12.0]);
+    /// ```
     ///
     /// # Panics
-    /// If `x` is from another tape, was recorded after the output, or needs no
-    /// gradient (a constant, or computed from constants only).
+    /// If `x` is from another tape, was recorded after the output, needs no
+    /// gradient (a constant, or computed from constants only), or is an
+    /// intermediate not marked with [`Var::retain_grad`].
     #[track_caller]
     pub fn wrt(&self, x: Var<'t, T>) -> &[T] {
         assert!(
@@ -49,6 +65,12 @@ impl<'t, T: Real> Grads<'t, T> {
         assert!(
             node.needs_grad,
             "dualtape: Grads::wrt: node {} is a constant (it depends on no `var`) and has no gradient",
+            id.0
+        );
+        assert!(
+            node.retain,
+            "dualtape: Grads::wrt: node {} is an intermediate (not a `Tape::var`) and its \
+             gradient was not kept; call `.retain_grad()` on it before `backward` to keep it",
             id.0
         );
         &self.arena.adjoints[node.span.range()]

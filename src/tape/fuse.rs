@@ -173,7 +173,7 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
     }
     let first_partial = slots.len();
     slots.extend(partial_slots);
-    let run = |slots: &mut [&mut [T]], base: usize, block: Range<usize>| {
+    let run = |slots: &mut [&mut [T]], _: &mut [T], base: usize, block: Range<usize>| {
         for step in &steps {
             match *step {
                 Forward::Unary {
@@ -204,7 +204,8 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
             }
         }
     };
-    for_blocks(par.for_work(is_heavy, len), &mut slots, len, &run);
+    let par = par.for_work(is_heavy, len);
+    for_blocks(par, &mut slots, len, &mut a.block_scratch, 0, &run);
 }
 
 /// An input of a fused step, cut to `block` of the piece starting at `base`.
@@ -297,6 +298,11 @@ enum Backward<T> {
 /// its adjoint written) block by block: `top` and the nodes below it down to the
 /// first one that is not [`fusable`] or a run's worth of nodes. Returns `i`:
 /// every node from `i` to `top` is swept; the sweep goes on at `i − 1`.
+///
+/// A node of the run whose every adjoint contribution comes from the run, and
+/// whose gradient nobody asked to keep ([`Node::retain`]), gets its adjoint in
+/// block-local scratch: written, read and dropped while the block is in cache,
+/// never stored to the adjoint arena. The arithmetic is the same, so are the bits.
 pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> usize {
     let Arena {
         nodes,
@@ -304,12 +310,16 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
         partials,
         adjoints,
         written,
+        block_scratch,
         ..
     } = a;
     let len = nodes[top].span.len;
     let mut steps = ArrayVec::<Backward<T>, MAX_PENDING>::new();
     // Nodes whose adjoints the run reads or writes; each becomes a slot.
     let mut ids = ArrayVec::<usize, MAX_SLOTS>::new();
+    // Of those, the ones the run writes first, and the ones it steps through.
+    let mut born = ArrayVec::<usize, MAX_SLOTS>::new();
+    let mut stepped = ArrayVec::<usize, MAX_PENDING>::new();
     let mut is_heavy = false;
     let mut i = top + 1;
     while i > 0 {
@@ -327,7 +337,11 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                     if !ids.contains(&k) {
                         ids.push(k);
                     }
-                    (k, core::mem::replace(&mut written[k], true))
+                    let add = core::mem::replace(&mut written[k], true);
+                    if !add {
+                        born.push(k);
+                    }
+                    (k, add)
                 })
             };
             let value_src = |id: NodeId| {
@@ -367,6 +381,7 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                 },
                 _ => unreachable!("dualtape: internal: only elementwise nodes are fused"),
             });
+            stepped.push(j);
             if !ids.contains(&j) {
                 ids.push(j);
             }
@@ -374,8 +389,11 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
         i = j;
     }
 
-    // Node ids to slots: the adjoints in node (= arena) order.
+    // Node ids to slots: the adjoints in node (= arena) order, each in the
+    // arena or, if only this run touches it, in scratch.
     ids.sort_unstable();
+    let local = |id: &usize| stepped.contains(id) && born.contains(id) && !nodes[*id].retain;
+    let is_local: ArrayVec<bool, MAX_SLOTS> = ids.iter().map(local).collect();
     let slot = |id: usize| {
         ids.binary_search(&id)
             .expect("every planned node has a slot")
@@ -393,22 +411,34 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
     }
     let mut slots = ArrayVec::<&mut [T], MAX_SLOTS>::new();
     let (mut rest, mut at) = (&mut adjoints[..], 0);
-    for &id in &ids {
+    for (&id, _) in ids.iter().zip(&is_local).filter(|(_, local)| !**local) {
         let span = nodes[id].span;
         let (_, tail) = core::mem::take(&mut rest).split_at_mut(span.start - at);
         let (adjoint, tail) = tail.split_at_mut(span.len);
         slots.push(adjoint);
         (rest, at) = (tail, span.start + span.len);
     }
+    let block = block_len::<T>();
+    let n_local = is_local.iter().filter(|&&local| local).count();
 
     let (values, partials): (&[T], &[T]) = (values, partials);
-    let run = |slots: &mut [&mut [T]], base: usize, block: Range<usize>| {
-        let at = |start: usize| start + base + block.start..start + base + block.end;
+    let run = |slots: &mut [&mut [T]], scratch: &mut [T], base: usize, range: Range<usize>| {
+        let at = |start: usize| start + base + range.start..start + base + range.end;
         let value = |src: Src<T>| match src {
             Src::Before(start) => Operand::Slice(&values[at(start)]),
             Src::Splat(v) => Operand::Splat(v),
             Src::Slot(_) => unreachable!("dualtape: internal: backward reads values in place"),
         };
+        // Every slot's adjoint for this block, in slot order.
+        let mut views = ArrayVec::<&mut [T], MAX_SLOTS>::new();
+        let (mut stored, mut local) = (slots.iter_mut(), scratch.chunks_exact_mut(block));
+        for &is_local in &is_local {
+            views.push(if is_local {
+                &mut local.next().expect("a slab per local adjoint")[..range.len()]
+            } else {
+                &mut stored.next().expect("a slot per stored adjoint")[range.clone()]
+            });
+        }
         for step in &steps {
             match *step {
                 Backward::Unary {
@@ -419,13 +449,13 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                     g,
                     dx,
                 } => {
-                    let (g, dx) = adjoint_and_sink(slots, g, dx, &block);
+                    let (g, dx) = adjoint_and_sink(&mut views, g, dx);
                     let p = partial.map_or(&[][..], |p| &partials[at(p)]);
                     let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_unary_rule!(op, rule => kernels::unary_backward(Par::Sequential, rule, x, y, p, g, dx));
                 }
                 Backward::Same { op, x, y, g, dx } => {
-                    let (g, dx) = adjoint_and_sink(slots, g, dx, &block);
+                    let (g, dx) = adjoint_and_sink(&mut views, g, dx);
                     let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_binary_rule!(op, rule => kernels::binary_backward_same(Par::Sequential, rule, x, y, g, dx));
                 }
@@ -438,9 +468,9 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                     da,
                     db,
                 } => {
-                    let (lo, hi) = slots.split_at_mut(g);
-                    let (da, db) = two_sinks(lo, da, db, &block);
-                    let (a, b, y, g) = (value(a), value(b), &values[at(y)], &hi[0][block.clone()]);
+                    let (lo, hi) = views.split_at_mut(g);
+                    let (da, db) = two_sinks(lo, da, db);
+                    let (a, b, y, g) = (value(a), value(b), &values[at(y)], &*hi[0]);
                     // A broadcast input needs no gradient here: no reduction scratch.
                     let mut no_scratch = Vec::new();
                     with_binary_rule!(op, rule => kernels::binary_backward(
@@ -450,40 +480,35 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
             }
         }
     };
-    for_blocks(par.for_work(is_heavy, len), &mut slots, len, &run);
+    let par = par.for_work(is_heavy, len);
+    for_blocks(par, &mut slots, len, block_scratch, n_local * block, &run);
     i
 }
 
-/// A unary step's adjoint `g` (read) and its input's sink (below it), cut to
-/// `block`.
+/// A unary step's adjoint `g` (read) and its input's sink (below it).
 fn adjoint_and_sink<'s, T>(
-    slots: &'s mut [&mut [T]],
+    views: &'s mut [&mut [T]],
     g: usize,
     (d, add): SinkAt,
-    block: &Range<usize>,
 ) -> (&'s [T], Sink<'s, T>) {
-    let (lo, hi) = slots.split_at_mut(g);
+    let (lo, hi) = views.split_at_mut(g);
     let sink = Sink {
-        dst: &mut lo[d][block.clone()],
+        dst: &mut *lo[d],
         add,
     };
-    (&hi[0][block.clone()], sink)
+    (&*hi[0], sink)
 }
 
-/// The sinks of a binary step's two distinct inputs, cut to `block`.
+/// The sinks of a binary step's two distinct inputs.
 fn two_sinks<'s, T>(
-    slots: &'s mut [&mut [T]],
+    views: &'s mut [&mut [T]],
     da: Option<SinkAt>,
     db: Option<SinkAt>,
-    block: &Range<usize>,
 ) -> (Option<Sink<'s, T>>, Option<Sink<'s, T>>) {
-    let sink = |dst: &'s mut [T], add| Sink {
-        dst: &mut dst[block.clone()],
-        add,
-    };
+    let sink = |dst: &'s mut [T], add| Sink { dst, add };
     match (da, db) {
         (Some((ka, adda)), Some((kb, addb))) => {
-            let (lo, hi) = slots.split_at_mut(ka.max(kb));
+            let (lo, hi) = views.split_at_mut(ka.max(kb));
             let (high, low) = (&mut *hi[0], &mut *lo[ka.min(kb)]);
             if ka < kb {
                 (Some(sink(low, adda)), Some(sink(high, addb)))
@@ -491,8 +516,8 @@ fn two_sinks<'s, T>(
                 (Some(sink(high, adda)), Some(sink(low, addb)))
             }
         }
-        (Some((k, add)), None) => (Some(sink(&mut *slots[k], add)), None),
-        (None, Some((k, add))) => (None, Some(sink(&mut *slots[k], add))),
+        (Some((k, add)), None) => (Some(sink(&mut *views[k], add)), None),
+        (None, Some((k, add))) => (None, Some(sink(&mut *views[k], add))),
         (None, None) => (None, None),
     }
 }

@@ -14,6 +14,7 @@ pub use custom::CustomBackward;
 pub use node::{NodeId, Span};
 pub use var::Var;
 
+use crate::kernels::fused::BlockScratch;
 use crate::kernels::{self, Par};
 use crate::real::Real;
 use node::{Node, Op};
@@ -82,6 +83,8 @@ pub(crate) struct Arena<T: Real> {
     pub customs: Vec<custom::CustomNode<T>>,
     /// The deferred nodes whose values are not computed yet, if any.
     pub pending: Option<fuse::Pending>,
+    /// Fused backward runs' block-local adjoints (see `tape::fuse`).
+    pub block_scratch: BlockScratch<T>,
 }
 
 impl<T: Real> Default for Tape<T> {
@@ -105,6 +108,7 @@ impl<T: Real> Tape<T> {
                 scratch: Vec::new(),
                 customs: Vec::new(),
                 pending: None,
+                block_scratch: BlockScratch::default(),
             }),
             par: Cell::new(Par::Rayon),
             fusion: Cell::new(true),

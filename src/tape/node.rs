@@ -136,6 +136,10 @@ pub struct Node<T> {
     pub needs_grad: bool,
     /// Whether its values are still to be computed (see `tape::fuse`).
     pub deferred: bool,
+    /// Whether [`Grads::wrt`](super::Grads::wrt) may read its adjoint: a
+    /// leaf's always, an intermediate's after [`Var::retain_grad`](super::Var::retain_grad).
+    /// The sweep may keep the others in block-local scratch (see `tape::fuse`).
+    pub retain: bool,
 }
 
 /// Calls `$body` with `$rule` bound to the rule struct of a [`UnaryOp`].

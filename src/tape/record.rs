@@ -119,6 +119,7 @@ impl<T: Real> Tape<T> {
             partial,
             needs_grad,
             deferred: when == When::Deferred,
+            retain: matches!(op, Op::Leaf),
         });
         NodeId(id as u32)
     }

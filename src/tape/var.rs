@@ -107,6 +107,30 @@ impl<'t, T: Real> Var<'t, T> {
         self.tape.node_info(self.id).1
     }
 
+    /// Keeps this intermediate's gradient for [`Grads::wrt`] after the sweep
+    /// (PyTorch's `retain_grad`); returns `self`, to chain. Leaves keep theirs
+    /// always. Without it a sweep may hold an intermediate's adjoint only in
+    /// block-local scratch, which is what lets a long elementwise chain run
+    /// its backward pass in one pass over memory.
+    ///
+    /// # Panics
+    /// If the variable needs no gradient (a constant, or computed from
+    /// constants only), or a [`Var::value`] or [`Grads`] borrow of the tape is
+    /// alive.
+    #[track_caller]
+    pub fn retain_grad(self) -> Self {
+        let mut arena = self.tape.arena_mut();
+        let node = &mut arena.nodes[self.id.index()];
+        assert!(
+            node.needs_grad,
+            "dualtape: Var::retain_grad: node {} is a constant (it depends on no `var`) and has \
+             no gradient to keep",
+            self.id.0
+        );
+        node.retain = true;
+        self
+    }
+
     #[track_caller]
     fn same_tape(self, other: Self, op: &str) {
         assert!(
