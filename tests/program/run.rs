@@ -64,7 +64,7 @@ impl Keep {
     fn retains(self, program: &Program, i: usize) -> bool {
         match self {
             Keep::All => true,
-            Keep::Some => (i + program.steps.len()) % 3 == 0,
+            Keep::Some => (i + program.steps.len()).is_multiple_of(3),
         }
     }
 
