@@ -100,9 +100,10 @@ fn two_mut<T>(buf: &mut [T], x: Span, y: Span) -> (&mut [T], &mut [T]) {
 }
 
 impl<T: Real> Tape<T> {
-    /// Sweeps from `output` down to node 0 with the output adjoint `seed`.
+    /// Sweeps from `output` down to node 0 with the output adjoint `seed` (as
+    /// long as the output).
     #[track_caller]
-    pub(crate) fn sweep(&self, output: NodeId, seed: impl FnOnce(&mut [T])) -> Grads<'_, T> {
+    pub(crate) fn sweep(&self, output: NodeId, seed: &[T]) -> Grads<'_, T> {
         let par = self.par();
         {
             let mut guard = self.arena_mut();
@@ -115,7 +116,13 @@ impl<T: Real> Tape<T> {
             a.written.clear();
             a.written.resize(output.index() + 1, false);
             let out = a.nodes[output.index()];
-            seed(&mut a.adjoints[out.span.range()]);
+            // The output's adjoint is the seed: read in place, unless its
+            // gradient is kept (or it is one element: a copy costs nothing).
+            let in_place = !out.retain && out.span.len > 1;
+            if !in_place {
+                a.adjoints[out.span.range()].copy_from_slice(seed);
+            }
+            let seed_of = |i: usize| (in_place && i == output.index()).then_some(seed);
             a.written[output.index()] = out.needs_grad;
 
             let fusion = self.fusion();
@@ -126,9 +133,9 @@ impl<T: Real> Tape<T> {
                 i = if !node.needs_grad || !a.written[top] {
                     top
                 } else if fusion && fuse::fusable(&a.nodes, top, node.span.len) {
-                    fuse::backward_run(a, par, top)
+                    fuse::backward_run(a, par, top, seed_of(top))
                 } else {
-                    backward_node(a, par, top);
+                    backward_node(a, par, top, seed_of(top));
                     top
                 };
             }
@@ -151,14 +158,14 @@ impl<T: Real> Tape<T> {
 }
 
 /// Runs node `i`'s adjoint rule on its own: its inputs' adjoints get their
-/// contributions.
-fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize) {
+/// contributions. `seed` is `i`'s adjoint when it is not in the arena.
+fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T]>) {
     let node = a.nodes[i];
-    if node.span.len == 1 && backward_scalar(a, &node) {
+    if node.span.len == 1 && seed.is_none() && backward_scalar(a, &node) {
         return;
     }
     let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
-    let g = &upper[..node.span.len];
+    let g = seed.unwrap_or(&upper[..node.span.len]);
     let vals = |id: NodeId| &a.values[a.nodes[id.index()].span.range()];
     let y = &a.values[node.span.range()];
     // Marks `id` written and returns its sink: overwrite on the first

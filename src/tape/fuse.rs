@@ -257,6 +257,14 @@ pub(crate) fn fusable<T: Real>(nodes: &[Node<T>], i: usize, len: usize) -> bool 
         }
 }
 
+/// Where a step reads its node's adjoint: a slot, or the sweep's seed (the
+/// output's adjoint, read in place).
+#[derive(Clone, Copy, Debug)]
+enum Grad {
+    Slot(usize),
+    Seed,
+}
+
 /// An adjoint contribution's destination: a slot, and whether to add to it
 /// (or overwrite it: the node's first contribution).
 type SinkAt = (usize, bool);
@@ -264,7 +272,7 @@ type SinkAt = (usize, bool);
 /// One node's backward kernel in a fused run. Values and partials are read by
 /// absolute offset into their arenas; `g` and the sinks are slots of the
 /// run's adjoints, which are ordered by node, so every sink's slot lies below
-/// `g`'s.
+/// `g`'s (or `g` is the seed).
 #[derive(Clone, Copy, Debug)]
 enum Backward<T> {
     Unary {
@@ -272,7 +280,7 @@ enum Backward<T> {
         x: usize,
         y: usize,
         partial: Option<usize>,
-        g: usize,
+        g: Grad,
         dx: SinkAt,
     },
     /// `f(x, x)`: both partials into one sink, in one pass.
@@ -280,7 +288,7 @@ enum Backward<T> {
         op: BinaryOp,
         x: usize,
         y: usize,
-        g: usize,
+        g: Grad,
         dx: SinkAt,
     },
     Binary {
@@ -288,7 +296,7 @@ enum Backward<T> {
         a: Src<T>,
         b: Src<T>,
         y: usize,
-        g: usize,
+        g: Grad,
         da: Option<SinkAt>,
         db: Option<SinkAt>,
     },
@@ -303,7 +311,14 @@ enum Backward<T> {
 /// whose gradient nobody asked to keep ([`Node::retain`]), gets its adjoint in
 /// block-local scratch: written, read and dropped while the block is in cache,
 /// never stored to the adjoint arena. The arithmetic is the same, so are the bits.
-pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> usize {
+///
+/// `seed` is `top`'s adjoint when it is not in the arena (the output's).
+pub(crate) fn backward_run<T: Real>(
+    a: &mut Arena<T>,
+    par: Par,
+    top: usize,
+    seed: Option<&[T]>,
+) -> usize {
     let Arena {
         nodes,
         values,
@@ -352,7 +367,10 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                     Src::Splat(values[span.start])
                 }
             };
-            let (y, g) = (node.span.start, j);
+            let (y, g) = match seed {
+                Some(_) if j == top => (node.span.start, Grad::Seed),
+                _ => (node.span.start, Grad::Slot(j)),
+            };
             is_heavy |= heavy(&node.op);
             steps.push(match node.op {
                 Op::Unary(op, x) => Backward::Unary {
@@ -382,7 +400,7 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                 _ => unreachable!("dualtape: internal: only elementwise nodes are fused"),
             });
             stepped.push(j);
-            if !ids.contains(&j) {
+            if matches!(g, Grad::Slot(_)) && !ids.contains(&j) {
                 ids.push(j);
             }
         }
@@ -399,13 +417,17 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
             .expect("every planned node has a slot")
     };
     let slot_sink = |(id, add): SinkAt| (slot(id), add);
+    let slot_grad = |g: Grad| match g {
+        Grad::Slot(id) => Grad::Slot(slot(id)),
+        Grad::Seed => Grad::Seed,
+    };
     for step in &mut steps {
         match step {
             Backward::Unary { g, dx, .. } | Backward::Same { g, dx, .. } => {
-                (*g, *dx) = (slot(*g), slot_sink(*dx));
+                (*g, *dx) = (slot_grad(*g), slot_sink(*dx));
             }
             Backward::Binary { g, da, db, .. } => {
-                (*g, *da, *db) = (slot(*g), da.map(slot_sink), db.map(slot_sink));
+                (*g, *da, *db) = (slot_grad(*g), da.map(slot_sink), db.map(slot_sink));
             }
         }
     }
@@ -429,6 +451,7 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
             Src::Splat(v) => Operand::Splat(v),
             Src::Slot(_) => unreachable!("dualtape: internal: backward reads values in place"),
         };
+        let seed = seed.map_or(&[][..], |s| &s[at(0)]);
         // Every slot's adjoint for this block, in slot order.
         let mut views = ArrayVec::<&mut [T], MAX_SLOTS>::new();
         let (mut stored, mut local) = (slots.iter_mut(), scratch.chunks_exact_mut(block));
@@ -449,13 +472,13 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                     g,
                     dx,
                 } => {
-                    let (g, dx) = adjoint_and_sink(&mut views, g, dx);
+                    let (g, dx) = adjoint_and_sink(&mut views, seed, g, dx);
                     let p = partial.map_or(&[][..], |p| &partials[at(p)]);
                     let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_unary_rule!(op, rule => kernels::unary_backward(Par::Sequential, rule, x, y, p, g, dx));
                 }
                 Backward::Same { op, x, y, g, dx } => {
-                    let (g, dx) = adjoint_and_sink(&mut views, g, dx);
+                    let (g, dx) = adjoint_and_sink(&mut views, seed, g, dx);
                     let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_binary_rule!(op, rule => kernels::binary_backward_same(Par::Sequential, rule, x, y, g, dx));
                 }
@@ -468,9 +491,15 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
                     da,
                     db,
                 } => {
-                    let (lo, hi) = views.split_at_mut(g);
-                    let (da, db) = two_sinks(lo, da, db);
-                    let (a, b, y, g) = (value(a), value(b), &values[at(y)], &*hi[0]);
+                    let (sinks, g): (&mut [&mut [T]], &[T]) = match g {
+                        Grad::Slot(g) => {
+                            let (lo, hi) = views.split_at_mut(g);
+                            (lo, &*hi[0])
+                        }
+                        Grad::Seed => (&mut views, seed),
+                    };
+                    let (da, db) = two_sinks(sinks, da, db);
+                    let (a, b, y) = (value(a), value(b), &values[at(y)]);
                     // A broadcast input needs no gradient here: no reduction scratch.
                     let mut no_scratch = Vec::new();
                     with_binary_rule!(op, rule => kernels::binary_backward(
@@ -485,18 +514,25 @@ pub(crate) fn backward_run<T: Real>(a: &mut Arena<T>, par: Par, top: usize) -> u
     i
 }
 
-/// A unary step's adjoint `g` (read) and its input's sink (below it).
+/// A unary step's adjoint `g` (read: a slot or the seed) and its input's sink
+/// (below it).
 fn adjoint_and_sink<'s, T>(
     views: &'s mut [&mut [T]],
-    g: usize,
+    seed: &'s [T],
+    g: Grad,
     (d, add): SinkAt,
 ) -> (&'s [T], Sink<'s, T>) {
-    let (lo, hi) = views.split_at_mut(g);
-    let sink = Sink {
-        dst: &mut *lo[d],
-        add,
-    };
-    (&*hi[0], sink)
+    match g {
+        Grad::Slot(g) => {
+            let (lo, hi) = views.split_at_mut(g);
+            let dst = &mut *lo[d];
+            (&*hi[0], Sink { dst, add })
+        }
+        Grad::Seed => {
+            let dst = &mut *views[d];
+            (seed, Sink { dst, add })
+        }
+    }
 }
 
 /// The sinks of a binary step's two distinct inputs.

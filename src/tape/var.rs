@@ -300,7 +300,7 @@ impl<'t, T: Real> Var<'t, T> {
             "dualtape: backward: the output has {n} elements; backward() needs exactly 1 \
              (a scalar). For a vector output use backward_with(&seed) with a seed of {n} elements"
         );
-        self.tape.sweep(self.id, |g| g[0] = T::one())
+        self.tape.sweep(self.id, &[T::one()])
     }
 
     /// Reverse mode seeded with `seed = ∂L/∂self`: the vector-Jacobian product
@@ -324,7 +324,7 @@ impl<'t, T: Real> Var<'t, T> {
             "dualtape: backward_with: the seed has {} elements, the output has {n}; they must match",
             seed.len()
         );
-        self.tape.sweep(self.id, |g| g.copy_from_slice(seed))
+        self.tape.sweep(self.id, seed)
     }
 }
 
