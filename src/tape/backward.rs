@@ -3,7 +3,7 @@
 
 use core::cell::Ref;
 
-use super::fuse;
+use super::fuse::{self, TopAdjoint};
 use super::node::{Node, NodeId, Op, ReduceOp, Span, with_binary_rule, with_unary_rule};
 use super::record::operand;
 use super::{Arena, Tape, Var};
@@ -122,10 +122,13 @@ impl<T: Real> Tape<T> {
             if !in_place {
                 a.adjoints[out.span.range()].copy_from_slice(seed);
             }
-            let seed_of = |i: usize| (in_place && i == output.index()).then_some(seed);
             a.written[output.index()] = out.needs_grad;
 
             let fusion = self.fusion();
+            let seed_of = |i: usize| (in_place && i == output.index()).then_some(seed);
+            // The one value node `i − 1`'s adjoint holds everywhere, if a sum
+            // left it unstored.
+            let mut splat = None;
             let mut i = output.index() + 1;
             while i > 0 {
                 let top = i - 1;
@@ -133,7 +136,14 @@ impl<T: Real> Tape<T> {
                 i = if !node.needs_grad || !a.written[top] {
                     top
                 } else if fusion && fuse::fusable(&a.nodes, top, node.span.len) {
-                    fuse::backward_run(a, par, top, seed_of(top))
+                    let given = match splat.take() {
+                        Some(v) => Some(TopAdjoint::Splat(v)),
+                        None => seed_of(top).map(TopAdjoint::Seed),
+                    };
+                    fuse::backward_run(a, par, top, given)
+                } else if let Some(v) = fusion.then(|| splat_below(a, top)).flatten() {
+                    splat = Some(v);
+                    top
                 } else {
                     backward_node(a, par, top, seed_of(top));
                     top
@@ -155,6 +165,29 @@ impl<T: Real> Tape<T> {
             output,
         }
     }
+}
+
+/// A sum or mean's rule, when its input is the node just below it, fused, not
+/// kept and read by nothing else: marks the input's adjoint written and returns
+/// the one value the rule would fill it with, for the input's fused run to
+/// read as a splat instead of from memory.
+fn splat_below<T: Real>(a: &mut Arena<T>, i: usize) -> Option<T> {
+    let Op::Reduce(op @ (ReduceOp::Sum | ReduceOp::Mean), x) = a.nodes[i].op else {
+        return None;
+    };
+    let (k, input) = (x.index(), a.nodes[x.index()]);
+    // Every node above `i` is swept: `k`'s adjoint unwritten means `i` is
+    // its only consumer.
+    let alone = k + 1 == i && !a.written[k];
+    if !alone || input.retain || !fuse::fusable(&a.nodes, k, input.span.len) {
+        return None;
+    }
+    a.written[k] = true;
+    let g0 = a.adjoints[a.nodes[i].span.start];
+    Some(match op {
+        ReduceOp::Mean => g0 / T::from(input.span.len).unwrap(),
+        _ => g0,
+    })
 }
 
 /// Runs node `i`'s adjoint rule on its own: its inputs' adjoints get their

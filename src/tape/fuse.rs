@@ -257,12 +257,22 @@ pub(crate) fn fusable<T: Real>(nodes: &[Node<T>], i: usize, len: usize) -> bool 
         }
 }
 
-/// Where a step reads its node's adjoint: a slot, or the sweep's seed (the
-/// output's adjoint, read in place).
+/// Where a step reads its node's adjoint: a slot, or the run's top adjoint
+/// that is not in the arena ([`TopAdjoint`]).
 #[derive(Clone, Copy, Debug)]
 enum Grad {
     Slot(usize),
-    Seed,
+    Top,
+}
+
+/// The adjoint of a run's top node when the sweep did not store it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TopAdjoint<'s, T> {
+    /// The sweep's seed, read in place (the top is the output).
+    Seed(&'s [T]),
+    /// One value everywhere: the top's only consumer is a sum or mean, whose
+    /// rule would fill the adjoint with it.
+    Splat(T),
 }
 
 /// An adjoint contribution's destination: a slot, and whether to add to it
@@ -272,7 +282,7 @@ type SinkAt = (usize, bool);
 /// One node's backward kernel in a fused run. Values and partials are read by
 /// absolute offset into their arenas; `g` and the sinks are slots of the
 /// run's adjoints, which are ordered by node, so every sink's slot lies below
-/// `g`'s (or `g` is the seed).
+/// `g`'s (or `g` is the top's adjoint from outside the arena).
 #[derive(Clone, Copy, Debug)]
 enum Backward<T> {
     Unary {
@@ -312,12 +322,12 @@ enum Backward<T> {
 /// block-local scratch: written, read and dropped while the block is in cache,
 /// never stored to the adjoint arena. The arithmetic is the same, so are the bits.
 ///
-/// `seed` is `top`'s adjoint when it is not in the arena (the output's).
+/// `given` is `top`'s adjoint when it is not in the arena.
 pub(crate) fn backward_run<T: Real>(
     a: &mut Arena<T>,
     par: Par,
     top: usize,
-    seed: Option<&[T]>,
+    given: Option<TopAdjoint<'_, T>>,
 ) -> usize {
     let Arena {
         nodes,
@@ -367,8 +377,8 @@ pub(crate) fn backward_run<T: Real>(
                     Src::Splat(values[span.start])
                 }
             };
-            let (y, g) = match seed {
-                Some(_) if j == top => (node.span.start, Grad::Seed),
+            let (y, g) = match given {
+                Some(_) if j == top => (node.span.start, Grad::Top),
                 _ => (node.span.start, Grad::Slot(j)),
             };
             is_heavy |= heavy(&node.op);
@@ -419,7 +429,7 @@ pub(crate) fn backward_run<T: Real>(
     let slot_sink = |(id, add): SinkAt| (slot(id), add);
     let slot_grad = |g: Grad| match g {
         Grad::Slot(id) => Grad::Slot(slot(id)),
-        Grad::Seed => Grad::Seed,
+        Grad::Top => Grad::Top,
     };
     for step in &mut steps {
         match step {
@@ -442,6 +452,8 @@ pub(crate) fn backward_run<T: Real>(
     }
     let block = block_len::<T>();
     let n_local = is_local.iter().filter(|&&local| local).count();
+    // A splatted top adjoint is filled into one more block of scratch.
+    let n_splat = usize::from(matches!(given, Some(TopAdjoint::Splat(_))));
 
     let (values, partials): (&[T], &[T]) = (values, partials);
     let run = |slots: &mut [&mut [T]], scratch: &mut [T], base: usize, range: Range<usize>| {
@@ -451,7 +463,16 @@ pub(crate) fn backward_run<T: Real>(
             Src::Splat(v) => Operand::Splat(v),
             Src::Slot(_) => unreachable!("dualtape: internal: backward reads values in place"),
         };
-        let seed = seed.map_or(&[][..], |s| &s[at(0)]);
+        let (scratch, splat) = scratch.split_at_mut(n_local * block);
+        let top: &[T] = match given {
+            Some(TopAdjoint::Seed(seed)) => &seed[at(0)],
+            Some(TopAdjoint::Splat(v)) => {
+                let splat = &mut splat[..range.len()];
+                splat.fill(v);
+                splat
+            }
+            None => &[],
+        };
         // Every slot's adjoint for this block, in slot order.
         let mut views = ArrayVec::<&mut [T], MAX_SLOTS>::new();
         let (mut stored, mut local) = (slots.iter_mut(), scratch.chunks_exact_mut(block));
@@ -472,13 +493,13 @@ pub(crate) fn backward_run<T: Real>(
                     g,
                     dx,
                 } => {
-                    let (g, dx) = adjoint_and_sink(&mut views, seed, g, dx);
+                    let (g, dx) = adjoint_and_sink(&mut views, top, g, dx);
                     let p = partial.map_or(&[][..], |p| &partials[at(p)]);
                     let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_unary_rule!(op, rule => kernels::unary_backward(Par::Sequential, rule, x, y, p, g, dx));
                 }
                 Backward::Same { op, x, y, g, dx } => {
-                    let (g, dx) = adjoint_and_sink(&mut views, seed, g, dx);
+                    let (g, dx) = adjoint_and_sink(&mut views, top, g, dx);
                     let (x, y) = (&values[at(x)], &values[at(y)]);
                     with_binary_rule!(op, rule => kernels::binary_backward_same(Par::Sequential, rule, x, y, g, dx));
                 }
@@ -496,7 +517,7 @@ pub(crate) fn backward_run<T: Real>(
                             let (lo, hi) = views.split_at_mut(g);
                             (lo, &*hi[0])
                         }
-                        Grad::Seed => (&mut views, seed),
+                        Grad::Top => (&mut views, top),
                     };
                     let (da, db) = two_sinks(sinks, da, db);
                     let (a, b, y) = (value(a), value(b), &values[at(y)]);
@@ -510,15 +531,16 @@ pub(crate) fn backward_run<T: Real>(
         }
     };
     let par = par.for_work(is_heavy, len);
-    for_blocks(par, &mut slots, len, block_scratch, n_local * block, &run);
+    let scratch_len = (n_local + n_splat) * block;
+    for_blocks(par, &mut slots, len, block_scratch, scratch_len, &run);
     i
 }
 
-/// A unary step's adjoint `g` (read: a slot or the seed) and its input's sink
-/// (below it).
+/// A unary step's adjoint `g` (read: a slot or the top's) and its input's
+/// sink (below it).
 fn adjoint_and_sink<'s, T>(
     views: &'s mut [&mut [T]],
-    seed: &'s [T],
+    top: &'s [T],
     g: Grad,
     (d, add): SinkAt,
 ) -> (&'s [T], Sink<'s, T>) {
@@ -528,9 +550,9 @@ fn adjoint_and_sink<'s, T>(
             let dst = &mut *lo[d];
             (&*hi[0], Sink { dst, add })
         }
-        Grad::Seed => {
+        Grad::Top => {
             let dst = &mut *views[d];
-            (seed, Sink { dst, add })
+            (top, Sink { dst, add })
         }
     }
 }
