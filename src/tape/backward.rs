@@ -141,7 +141,10 @@ impl<T: Real> Tape<T> {
                         None => seed_of(top).map(TopAdjoint::Seed),
                     };
                     fuse::backward_run(a, par, top, given)
-                } else if let Some(v) = fusion.then(|| splat_below(a, top)).flatten() {
+                } else if let Some(v) = (fusion && is_sum(&node.op))
+                    .then(|| splat_below(a, top))
+                    .flatten()
+                {
                     splat = Some(v);
                     top
                 } else {
@@ -165,6 +168,12 @@ impl<T: Real> Tape<T> {
             output,
         }
     }
+}
+
+/// Whether `op` is a sum or a mean (whose rule fills its input's adjoint
+/// with one value).
+fn is_sum<T>(op: &Op<T>) -> bool {
+    matches!(op, Op::Reduce(ReduceOp::Sum | ReduceOp::Mean, _))
 }
 
 /// A sum or mean's rule, when its input is the node just below it, fused, not
