@@ -58,7 +58,9 @@
 //! - [`Var::backward`] sweeps the nodes from the output down, one fused
 //!   kernel per node (a run of long elementwise nodes block by block); a
 //!   node's first adjoint contribution is written, later ones added, so
-//!   nothing is zero-filled. [`Tape::clear`] keeps every buffer: evaluating
+//!   nothing is zero-filled. As in PyTorch, gradients are kept for leaves
+//!   ([`Tape::var`]) and for intermediates marked with [`Var::retain_grad`];
+//!   a fused run holds the other adjoints in block-local scratch only. [`Tape::clear`] keeps every buffer: evaluating
 //!   the same gradient again allocates nothing.
 //! - Each elementary function's value and derivative is stated once, in
 //!   [`rules`], generic over [`Math`]; the scalar reference kernels, the SIMD
@@ -99,9 +101,9 @@
 //! errors panic at the caller's line with a message naming the op and the
 //! lengths involved: lengths that differ with neither being 1, a seed of the
 //! wrong length, [`Var::backward`] on a vector, a [`Var`] of another tape,
-//! reading the gradient of a constant. Misuse the types can stop does not
-//! compile: a [`Var`] cannot outlive its tape, survive [`Tape::clear`], or
-//! cross threads.
+//! reading the gradient of a constant or of an intermediate not marked with
+//! [`Var::retain_grad`]. Misuse the types can stop does not compile: a [`Var`]
+//! cannot outlive its tape, survive [`Tape::clear`], or cross threads.
 //!
 //! ## Build settings
 //!

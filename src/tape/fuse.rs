@@ -8,6 +8,12 @@
 //! run reaches [`MAX_PENDING`] nodes. The backward sweep likewise runs each
 //! maximal run of such nodes block by block ([`backward_run`]).
 //!
+//! A backward run keeps in block-local scratch every adjoint that only it
+//! writes and reads and nobody asked to keep ([`Node::retain`]): those vectors
+//! never reach memory. The run's top adjoint may come from outside the arena
+//! too ([`TopAdjoint`]): the sweep's seed read in place, or the one value a
+//! sum's rule would have filled it with.
+//!
 //! Each node's kernel is the eager one, called on one block at a time: every
 //! element goes through the same lane body in the same order, so values and
 //! gradients are bitwise those of running node by node, which
