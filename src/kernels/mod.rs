@@ -1,7 +1,7 @@
 //! The kernel layer: the only code that loops over data.
 //!
 //! Everything here is a safe door: slices in, slices out. Each op's kernel is a
-//! lane body from [`simd`] (a `chunks_exact(LANES)` head on `wide` lanes plus a
+//! lane body from `simd` (a `chunks_exact(LANES)` head on `wide` lanes plus a
 //! scalar tail), run whole or in [`CHUNK`]-sized pieces on rayon by [`par`].
 //! [`scalar`] holds the plain-loop twin of every kernel here: the reference the
 //! property tests compare against.
