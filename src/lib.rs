@@ -60,8 +60,9 @@
 //!   node's first adjoint contribution is written, later ones added, so
 //!   nothing is zero-filled. As in PyTorch, gradients are kept for leaves
 //!   ([`Tape::var`]) and for intermediates marked with [`Var::retain_grad`];
-//!   a fused run holds the other adjoints in block-local scratch only. [`Tape::clear`] keeps every buffer: evaluating
-//!   the same gradient again allocates nothing.
+//!   a fused run holds the other adjoints in block-local scratch only.
+//!   [`Tape::clear`] keeps every buffer: evaluating the same gradient again
+//!   allocates nothing.
 //! - Each elementary function's value and derivative is stated once, in
 //!   [`rules`], generic over [`Math`]; the scalar reference kernels, the SIMD
 //!   kernels and forward mode all run that one statement.

@@ -9,8 +9,9 @@
 //! L2, so each intermediate goes out to memory once.
 //!
 //! [`for_blocks`] hands its caller the run's mutable vectors (its "slots"),
-//! block-local scratch ([`BlockScratch`]) and each block's range in turn; the caller runs the chain's ordinary kernels on
-//! [`Par::Sequential`] over that range. Blocks are multiples of a lane bundle
+//! block-local scratch ([`BlockScratch`]) and each block's range in turn; the
+//! caller runs the chain's ordinary kernels on [`Par::Sequential`] over that
+//! range. Blocks are multiples of a lane bundle
 //! long, so every element goes through the same lane body (or the same scalar
 //! tail) as when the whole vector is one kernel call: the bits do not change.
 //! With [`Par::Rayon`] and a long run, the slots are halved at multiples of

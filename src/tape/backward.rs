@@ -141,9 +141,9 @@ impl<T: Real> Tape<T> {
                         None => seed_of(top).map(TopAdjoint::Seed),
                     };
                     fuse::backward_run(a, par, top, given)
-                } else if let Some(v) = (fusion && is_sum(&node.op))
-                    .then(|| splat_below(a, top))
-                    .flatten()
+                } else if fusion
+                    && let Op::Reduce(op @ (ReduceOp::Sum | ReduceOp::Mean), x) = node.op
+                    && let Some(v) = splat_below(a, top, op, x)
                 {
                     splat = Some(v);
                     top
@@ -170,20 +170,11 @@ impl<T: Real> Tape<T> {
     }
 }
 
-/// Whether `op` is a sum or a mean (whose rule fills its input's adjoint
-/// with one value).
-fn is_sum<T>(op: &Op<T>) -> bool {
-    matches!(op, Op::Reduce(ReduceOp::Sum | ReduceOp::Mean, _))
-}
-
-/// A sum or mean's rule, when its input is the node just below it, fused, not
-/// kept and read by nothing else: marks the input's adjoint written and returns
-/// the one value the rule would fill it with, for the input's fused run to
-/// read as a splat instead of from memory.
-fn splat_below<T: Real>(a: &mut Arena<T>, i: usize) -> Option<T> {
-    let Op::Reduce(op @ (ReduceOp::Sum | ReduceOp::Mean), x) = a.nodes[i].op else {
-        return None;
-    };
+/// The rule of node `i`, a sum or mean (`op`) of `x`, when `x` is the node
+/// just below it, fused, not kept and read by nothing else: marks `x`'s
+/// adjoint written and returns the one value the rule would fill it with, for
+/// `x`'s fused run to read as a splat instead of from memory.
+fn splat_below<T: Real>(a: &mut Arena<T>, i: usize, op: ReduceOp, x: NodeId) -> Option<T> {
     let (k, input) = (x.index(), a.nodes[x.index()]);
     // Every node above `i` is swept: `k`'s adjoint unwritten means `i` is
     // its only consumer.

@@ -383,9 +383,11 @@ pub(crate) fn backward_run<T: Real>(
                     Src::Splat(values[span.start])
                 }
             };
-            let (y, g) = match given {
-                Some(_) if j == top => (node.span.start, Grad::Top),
-                _ => (node.span.start, Grad::Slot(j)),
+            let y = node.span.start;
+            let g = if given.is_some() && j == top {
+                Grad::Top
+            } else {
+                Grad::Slot(j)
             };
             is_heavy |= heavy(&node.op);
             steps.push(match node.op {

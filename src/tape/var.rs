@@ -110,8 +110,8 @@ impl<'t, T: Real> Var<'t, T> {
     /// Keeps this intermediate's gradient for [`Grads::wrt`] after the sweep
     /// (PyTorch's `retain_grad`); returns `self`, to chain. Leaves keep theirs
     /// always. Without it a sweep may hold an intermediate's adjoint only in
-    /// block-local scratch, which is what lets a long elementwise chain run
-    /// its backward pass in one pass over memory.
+    /// block-local scratch, which lets the backward pass of a long elementwise
+    /// chain keep those adjoints in cache instead of writing them to memory.
     ///
     /// # Panics
     /// If the variable needs no gradient (a constant, or computed from
