@@ -21,6 +21,12 @@ pub trait UnaryRule<T: Real>: Copy + Send + Sync {
     /// threads from [`crate::kernels::PAR_MIN_LEN`] elements on); arithmetic is
     /// memory-bound and waits for [`crate::kernels::PAR_MIN_LEN_LIGHT`].
     const HEAVY: bool = false;
+    /// Whether [`UnaryRule::deriv`] reads `x`. With [`UnaryRule::DERIV_READS_Y`]
+    /// it says which values the backward sweep needs: a fused run stores no
+    /// others (see `tape::fuse`). True unless a rule says otherwise.
+    const DERIV_READS_X: bool = true;
+    /// Whether [`UnaryRule::deriv`] reads `y`.
+    const DERIV_READS_Y: bool = true;
     /// `f(x)`.
     fn value<L: Math<T>>(self, x: L) -> L;
     /// `f'(x)`, given `x` and `y = f(x)`.
@@ -39,6 +45,12 @@ pub trait BinaryRule<T: Real>: Copy + Send + Sync {
     const NAME: &'static str;
     /// As [`UnaryRule::HEAVY`].
     const HEAVY: bool = false;
+    /// Whether [`BinaryRule::partials`] reads `a` (as [`UnaryRule::DERIV_READS_X`]).
+    const PARTIALS_READ_A: bool = true;
+    /// Whether [`BinaryRule::partials`] reads `b`.
+    const PARTIALS_READ_B: bool = true;
+    /// Whether [`BinaryRule::partials`] reads `y`.
+    const PARTIALS_READ_Y: bool = true;
     /// `f(a, b)`.
     fn value<L: Math<T>>(self, a: L, b: L) -> L;
     /// `(∂f/∂a, ∂f/∂b)`, given `a`, `b` and `y = f(a, b)`.
@@ -47,6 +59,7 @@ pub trait BinaryRule<T: Real>: Copy + Send + Sync {
 
 macro_rules! unary_rule {
     ($(#[$doc:meta])* $name:ident ($field:ident: $fty:ty), $label:literal, heavy = $heavy:literal,
+     reads = ($rx:literal, $ry:literal),
      |$s:ident, $x:ident| $value:expr, |$sd:ident, $xd:ident, $y:ident| $deriv:expr) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq)]
@@ -54,6 +67,8 @@ macro_rules! unary_rule {
         impl<T: Real> UnaryRule<T> for $name<T> {
             const NAME: &'static str = $label;
             const HEAVY: bool = $heavy;
+            const DERIV_READS_X: bool = $rx;
+            const DERIV_READS_Y: bool = $ry;
             #[inline(always)]
             #[allow(unused_variables)]
             fn value<L: Math<T>>($s, $x: L) -> L {
@@ -81,6 +96,7 @@ fn zero<T: Real, L: Math<T>>() -> L {
 pub struct Exp;
 impl<T: Real> UnaryRule<T> for Exp {
     const NAME: &'static str = "exp";
+    const DERIV_READS_X: bool = false;
     const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
@@ -97,6 +113,7 @@ impl<T: Real> UnaryRule<T> for Exp {
 pub struct Ln;
 impl<T: Real> UnaryRule<T> for Ln {
     const NAME: &'static str = "ln";
+    const DERIV_READS_Y: bool = false;
     const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
@@ -113,6 +130,7 @@ impl<T: Real> UnaryRule<T> for Ln {
 pub struct Sqrt;
 impl<T: Real> UnaryRule<T> for Sqrt {
     const NAME: &'static str = "sqrt";
+    const DERIV_READS_X: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         x.sqrt()
@@ -128,6 +146,7 @@ impl<T: Real> UnaryRule<T> for Sqrt {
 pub struct Sin;
 impl<T: Real> UnaryRule<T> for Sin {
     const NAME: &'static str = "sin";
+    const DERIV_READS_Y: bool = false;
     const HEAVY: bool = true;
     const KEEPS_PARTIAL: bool = true;
     #[inline(always)]
@@ -149,6 +168,7 @@ impl<T: Real> UnaryRule<T> for Sin {
 pub struct Cos;
 impl<T: Real> UnaryRule<T> for Cos {
     const NAME: &'static str = "cos";
+    const DERIV_READS_Y: bool = false;
     const HEAVY: bool = true;
     const KEEPS_PARTIAL: bool = true;
     #[inline(always)]
@@ -171,6 +191,7 @@ impl<T: Real> UnaryRule<T> for Cos {
 pub struct Tanh;
 impl<T: Real> UnaryRule<T> for Tanh {
     const NAME: &'static str = "tanh";
+    const DERIV_READS_X: bool = false;
     const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
@@ -187,6 +208,7 @@ impl<T: Real> UnaryRule<T> for Tanh {
 pub struct Sigmoid;
 impl<T: Real> UnaryRule<T> for Sigmoid {
     const NAME: &'static str = "sigmoid";
+    const DERIV_READS_X: bool = false;
     const HEAVY: bool = true;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
@@ -204,6 +226,7 @@ impl<T: Real> UnaryRule<T> for Sigmoid {
 pub struct Relu;
 impl<T: Real> UnaryRule<T> for Relu {
     const NAME: &'static str = "relu";
+    const DERIV_READS_Y: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         // NaN is not ≤ 0, so it passes through.
@@ -220,6 +243,7 @@ impl<T: Real> UnaryRule<T> for Relu {
 pub struct Abs;
 impl<T: Real> UnaryRule<T> for Abs {
     const NAME: &'static str = "abs";
+    const DERIV_READS_Y: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         x.abs()
@@ -235,6 +259,7 @@ impl<T: Real> UnaryRule<T> for Abs {
 pub struct Recip;
 impl<T: Real> UnaryRule<T> for Recip {
     const NAME: &'static str = "recip";
+    const DERIV_READS_X: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         one::<T, L>() / x
@@ -253,6 +278,7 @@ pub struct Powi {
 }
 impl<T: Real> UnaryRule<T> for Powi {
     const NAME: &'static str = "powi";
+    const DERIV_READS_Y: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, x: L) -> L {
         x.powi(self.n)
@@ -275,42 +301,42 @@ impl<T: Real> UnaryRule<T> for Powi {
 unary_rule!(
     /// `d xᵖ = p·xᵖ⁻¹` for a real `p`; `p = 0` has derivative 0 everywhere, and at
     /// `x = 0` a `0 < p < 1` gives +inf (as PyTorch).
-    Powf(p: T), "powf", heavy = true,
+    Powf(p: T), "powf", heavy = true, reads = (true, false),
     |self, x| x.powf(L::splat(self.p)),
     |self, x, y| if self.p == T::zero() { zero::<T, L>() } else { L::splat(self.p) * x.powf(L::splat(self.p - T::one())) }
 );
 
 unary_rule!(
     /// `y = c·x`, `dy/dx = c` (also unary minus, with `c = −1`).
-    Scale(c: T), "mul", heavy = false,
+    Scale(c: T), "mul", heavy = false, reads = (false, false),
     |self, x| L::splat(self.c) * x,
     |self, x, y| L::splat(self.c)
 );
 
 unary_rule!(
     /// `y = x + c`, `dy/dx = 1`.
-    Offset(c: T), "add", heavy = false,
+    Offset(c: T), "add", heavy = false, reads = (false, false),
     |self, x| x + L::splat(self.c),
     |self, x, y| one::<T, L>()
 );
 
 unary_rule!(
     /// `y = c − x`, `dy/dx = −1`.
-    SubFrom(c: T), "sub", heavy = false,
+    SubFrom(c: T), "sub", heavy = false, reads = (false, false),
     |self, x| L::splat(self.c) - x,
     |self, x, y| -one::<T, L>()
 );
 
 unary_rule!(
     /// `y = x / c`, `dy/dx = 1/c`.
-    DivBy(c: T), "div", heavy = false,
+    DivBy(c: T), "div", heavy = false, reads = (false, false),
     |self, x| x / L::splat(self.c),
     |self, x, y| one::<T, L>() / L::splat(self.c)
 );
 
 unary_rule!(
     /// `y = c / x`, `dy/dx = −y/x`.
-    DivInto(c: T), "div", heavy = false,
+    DivInto(c: T), "div", heavy = false, reads = (true, true),
     |self, x| L::splat(self.c) / x,
     |self, x, y| -(y / x)
 );
@@ -320,6 +346,9 @@ unary_rule!(
 pub struct Add;
 impl<T: Real> BinaryRule<T> for Add {
     const NAME: &'static str = "add";
+    const PARTIALS_READ_A: bool = false;
+    const PARTIALS_READ_B: bool = false;
+    const PARTIALS_READ_Y: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, a: L, b: L) -> L {
         a + b
@@ -335,6 +364,9 @@ impl<T: Real> BinaryRule<T> for Add {
 pub struct Sub;
 impl<T: Real> BinaryRule<T> for Sub {
     const NAME: &'static str = "sub";
+    const PARTIALS_READ_A: bool = false;
+    const PARTIALS_READ_B: bool = false;
+    const PARTIALS_READ_Y: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, a: L, b: L) -> L {
         a - b
@@ -350,6 +382,7 @@ impl<T: Real> BinaryRule<T> for Sub {
 pub struct Mul;
 impl<T: Real> BinaryRule<T> for Mul {
     const NAME: &'static str = "mul";
+    const PARTIALS_READ_Y: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, a: L, b: L) -> L {
         a * b
@@ -365,6 +398,7 @@ impl<T: Real> BinaryRule<T> for Mul {
 pub struct Div;
 impl<T: Real> BinaryRule<T> for Div {
     const NAME: &'static str = "div";
+    const PARTIALS_READ_A: bool = false;
     #[inline(always)]
     fn value<L: Math<T>>(self, a: L, b: L) -> L {
         a / b

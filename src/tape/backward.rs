@@ -108,7 +108,7 @@ impl<T: Real> Tape<T> {
         {
             let mut guard = self.arena_mut();
             let a = &mut *guard;
-            fuse::flush(a, par);
+            fuse::flush(a, par, &[output]);
             let used = a.used;
             if a.adjoints.len() < used {
                 a.adjoints.resize(used, T::zero());

@@ -97,6 +97,9 @@ impl<T: Real> Tape<T> {
                 "dualtape: custom: input {k} belongs to another tape"
             );
         }
+        // Its backward rule reads the inputs' values from the arena.
+        let ids: Vec<NodeId> = inputs.iter().map(|v| v.id()).collect();
+        self.compute(&ids);
         let needs_grad = inputs.iter().any(|v| self.node_info(v.id()).1);
         let index = self.arena().customs.len() as u32;
         let id = self.record(
@@ -108,7 +111,7 @@ impl<T: Real> Tape<T> {
             |cx| cx.out.copy_from_slice(output),
         );
         self.arena_mut().customs.push(CustomNode {
-            inputs: inputs.iter().map(|v| v.id()).collect(),
+            inputs: ids,
             rule: Box::new(backward),
         });
         Var::new(self, id)

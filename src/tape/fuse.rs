@@ -8,6 +8,14 @@
 //! run reaches [`MAX_PENDING`] nodes. The backward sweep likewise runs each
 //! maximal run of such nodes block by block ([`backward_run`]).
 //!
+//! A flush stores only the values something reads next: the run's last node,
+//! what the caller asked for, and what the backward sweep's rules read
+//! ([`UnaryRule::DERIV_READS_X`] and the like). The others stay in block
+//! scratch ([`ValueState::Dropped`]); whatever asks for one later (an op
+//! recorded on it, [`Var::value`], a custom op) gets it recomputed
+//! ([`materialize`]). In `3a³ − b²` that leaves `a³`, `3a³` and `b²` out of
+//! memory: three of the four vectors the forward pass wrote.
+//!
 //! A backward run keeps in block-local scratch every adjoint that only it
 //! writes and reads and nobody asked to keep ([`Node::retain`]): those vectors
 //! never reach memory. The run's top adjoint may come from outside the arena
@@ -27,7 +35,10 @@ use core::ops::Range;
 use arrayvec::ArrayVec;
 
 use super::Arena;
-use super::node::{BinaryOp, Node, NodeId, Op, UnaryOp, with_binary_rule, with_unary_rule};
+use super::node::{
+    BinaryOp, Node, NodeId, Op, UnaryOp, ValueState, with_binary_rule, with_unary_rule,
+};
+use super::record::operand as operand_of;
 use crate::kernels::fused::{MAX_SLOTS, block_len, for_blocks};
 use crate::kernels::{self, Operand, Par, Sink};
 use crate::real::Real;
@@ -55,12 +66,8 @@ pub(crate) struct Pending {
 /// Whether recording `op` (not deferred) must flush first: it reads a node
 /// whose values are not computed yet.
 pub(crate) fn reads_deferred<T: Real>(nodes: &[Node<T>], op: &Op<T>) -> bool {
-    let deferred = |id: &NodeId| nodes[id.index()].deferred;
-    match op {
-        Op::Unary(_, x) | Op::Reduce(_, x) => deferred(x),
-        Op::Binary(_, l, r) | Op::Dot(l, r) => deferred(l) || deferred(r),
-        Op::Leaf | Op::Constant | Op::Custom(_) => false,
-    }
+    op.inputs()
+        .any(|id| nodes[id.index()].values == ValueState::Deferred)
 }
 
 /// Whether `op` is compute-bound (see [`crate::rules::UnaryRule::HEAVY`]):
@@ -107,25 +114,92 @@ enum Forward<T> {
     },
 }
 
+/// Which values `op`'s adjoint rule reads: its first input's, its second
+/// input's (for a binary op) and its own output's.
+fn backward_reads<T: Real>(op: &Op<T>) -> [bool; 3] {
+    fn unary<T: Real, R: UnaryRule<T>>(_: R) -> [bool; 3] {
+        [R::DERIV_READS_X, false, R::DERIV_READS_Y]
+    }
+    fn binary<T: Real, R: BinaryRule<T>>(_: R) -> [bool; 3] {
+        [R::PARTIALS_READ_A, R::PARTIALS_READ_B, R::PARTIALS_READ_Y]
+    }
+    match *op {
+        Op::Unary(op, _) => with_unary_rule!(op, rule => unary::<T, _>(rule)),
+        Op::Binary(op, ..) => with_binary_rule!(op, rule => binary::<T, _>(rule)),
+        // Never deferred; their values are always computed.
+        _ => [true; 3],
+    }
+}
+
+/// Which nodes of the run `run` (node `first` on) keep their values in the
+/// arena when it is flushed: those computed already, the last (what the
+/// flush is usually for: a reduction or `value()` reads it), those in `keep`
+/// (what the caller reads next), and those the backward sweep reads (the
+/// inputs and outputs whose adjoint rules need them, [`backward_reads`]).
+/// The others are dropped: whatever later asks for them recomputes them
+/// ([`materialize`]).
+fn stored_values<T: Real>(
+    run: &[Node<T>],
+    first: usize,
+    keep: &[NodeId],
+) -> ArrayVec<bool, MAX_PENDING> {
+    let mut stored: ArrayVec<bool, MAX_PENDING> = run
+        .iter()
+        .map(|n| n.values != ValueState::Deferred)
+        .collect();
+    let mut mark = |id: NodeId| {
+        if let Some(s) = id
+            .index()
+            .checked_sub(first)
+            .and_then(|k| stored.get_mut(k))
+        {
+            *s = true;
+        }
+    };
+    mark(NodeId((first + run.len() - 1) as u32));
+    keep.iter().copied().for_each(&mut mark);
+    for (k, node) in run.iter().enumerate() {
+        if !node.needs_grad {
+            continue;
+        }
+        let [first_input, second_input, output] = backward_reads(&node.op);
+        let mut inputs = node.op.inputs();
+        if let Some(x) = inputs.next().filter(|_| first_input) {
+            mark(x);
+        }
+        if let Some(x) = inputs.next().filter(|_| second_input) {
+            mark(x);
+        }
+        if output {
+            mark(NodeId((first + k) as u32));
+        }
+    }
+    stored
+}
+
 /// Computes every deferred node's values, block by block, and clears the
-/// pending run.
-pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
+/// pending run. Values nothing reads next ([`stored_values`]; `keep` names
+/// what the caller reads) stay in block scratch and never reach memory.
+pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par, keep: &[NodeId]) {
     let Some(Pending { first, len }) = a.pending.take() else {
         return;
     };
+    let stored = stored_values(&a.nodes[first..], first, keep);
     let (before_nodes, run_nodes) = a.nodes.split_at_mut(first);
     let (before, mut rest) = a.values[..a.used].split_at_mut(run_nodes[0].span.start);
     let before: &[T] = before;
     let mut partials_rest = &mut a.partials[run_nodes[0].partial.start..a.partials_used];
 
     let mut slots = ArrayVec::<&mut [T], MAX_SLOTS>::new();
+    // Per slot: whether its block lives in scratch (a dropped node's values).
+    let mut is_local = ArrayVec::<bool, MAX_SLOTS>::new();
     let mut partial_slots = ArrayVec::<&mut [T], MAX_PENDING>::new();
     let mut steps = ArrayVec::<Forward<T>, MAX_PENDING>::new();
     // How each node of the run is read by later ones.
     let mut srcs = ArrayVec::<Src<T>, MAX_PENDING>::new();
     let mut is_heavy = false;
 
-    for node in run_nodes.iter_mut() {
+    for (node, &stored) in run_nodes.iter_mut().zip(&stored) {
         let (values, tail) = core::mem::take(&mut rest).split_at_mut(node.span.len);
         rest = tail;
         let (partial, tail) = core::mem::take(&mut partials_rest).split_at_mut(node.partial.len);
@@ -143,8 +217,13 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
                 }
             }
         };
-        let src = if node.deferred {
-            node.deferred = false;
+        let src = if node.values == ValueState::Deferred {
+            node.values = if stored {
+                ValueState::Computed
+            } else {
+                a.dropped = true;
+                ValueState::Dropped
+            };
             is_heavy |= heavy(&node.op);
             let out = slots.len();
             steps.push(match node.op {
@@ -163,6 +242,7 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
                 _ => unreachable!("dualtape: internal: only elementwise nodes are deferred"),
             });
             slots.push(values);
+            is_local.push(!stored);
             if !partial.is_empty() {
                 partial_slots.push(partial);
             }
@@ -170,6 +250,7 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
         } else if node.span.len == len {
             // Computed already (a `var` recorded mid-run): a slot only read.
             slots.push(values);
+            is_local.push(false);
             Src::Slot(slots.len() - 1)
         } else {
             // Length 1 (the only other length a run's node can read).
@@ -178,8 +259,22 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
         srcs.push(src);
     }
     let first_partial = slots.len();
+    is_local.extend(partial_slots.iter().map(|_| false));
     slots.extend(partial_slots);
-    let run = |slots: &mut [&mut [T]], _: &mut [T], base: usize, block: Range<usize>| {
+    let block = block_len::<T>();
+    let n_local = is_local.iter().filter(|&&local| local).count();
+    let run = |slots: &mut [&mut [T]], scratch: &mut [T], base: usize, range: Range<usize>| {
+        // Every slot's block, in the arena or (dropped values) in scratch.
+        let mut views = ArrayVec::<&mut [T], MAX_SLOTS>::new();
+        let mut local = scratch.chunks_exact_mut(block);
+        for (slot, &is_local) in slots.iter_mut().zip(&is_local) {
+            views.push(if is_local {
+                &mut local.next().expect("a slab per dropped node")[..range.len()]
+            } else {
+                &mut slot[range.clone()]
+            });
+        }
+        let at = range.start + base..range.end + base;
         for step in &steps {
             match *step {
                 Forward::Unary {
@@ -188,58 +283,92 @@ pub(crate) fn flush<T: Real>(a: &mut Arena<T>, par: Par) {
                     out,
                     partial,
                 } => {
-                    let (lo, hi) = slots.split_at_mut(out);
+                    let (lo, hi) = views.split_at_mut(out);
                     let (y, after) = hi.split_first_mut().expect("out is a slot");
-                    let x = slice(lo, before, x, base, &block);
+                    let x = slice(lo, before, x, &at);
                     let p: &mut [T] = match partial {
-                        Some(k) => &mut after[first_partial + k - out - 1][block.clone()],
+                        Some(k) => &mut *after[first_partial + k - out - 1],
                         None => &mut [],
                     };
-                    let y = &mut y[block.clone()];
                     with_unary_rule!(op, rule => kernels::unary(Par::Sequential, rule, x, y, p));
                 }
                 Forward::Binary { op, a, b, out } => {
-                    let (lo, hi) = slots.split_at_mut(out);
-                    let (oa, ob) = (
-                        operand(lo, before, a, base, &block),
-                        operand(lo, before, b, base, &block),
-                    );
-                    let y = &mut hi[0][block.clone()];
-                    with_binary_rule!(op, rule => kernels::binary(Par::Sequential, rule, oa, ob, y));
+                    let (lo, hi) = views.split_at_mut(out);
+                    let (oa, ob) = (operand(lo, before, a, &at), operand(lo, before, b, &at));
+                    with_binary_rule!(op, rule => kernels::binary(Par::Sequential, rule, oa, ob, &mut *hi[0]));
                 }
             }
         }
     };
     let par = par.for_work(is_heavy, len);
-    for_blocks(par, &mut slots, len, &mut a.block_scratch, 0, &run);
+    for_blocks(
+        par,
+        &mut slots,
+        len,
+        &mut a.block_scratch,
+        n_local * block,
+        &run,
+    );
 }
 
-/// An input of a fused step, cut to `block` of the piece starting at `base`.
+/// Recomputes node `id`'s values if a flush dropped them, its dropped inputs
+/// first, with the kernels the run used: the same bits.
+pub(crate) fn materialize<T: Real>(a: &mut Arena<T>, par: Par, id: NodeId) {
+    let node = a.nodes[id.index()];
+    if node.values != ValueState::Dropped {
+        return;
+    }
+    for input in node.op.inputs() {
+        materialize(a, par, input);
+    }
+    let len = node.span.len;
+    let (earlier, rest) = a.values.split_at_mut(node.span.start);
+    let out = &mut rest[..len];
+    let span = |id: NodeId| a.nodes[id.index()].span;
+    match node.op {
+        Op::Unary(op, x) => {
+            let (x, partial) = (
+                &earlier[span(x).range()],
+                &mut a.partials[node.partial.range()],
+            );
+            with_unary_rule!(op, rule => kernels::unary(par, rule, x, out, partial));
+        }
+        Op::Binary(op, l, r) => {
+            let (ol, or) = (
+                operand_of(earlier, span(l), len),
+                operand_of(earlier, span(r), len),
+            );
+            with_binary_rule!(op, rule => kernels::binary(par, rule, ol, or, out));
+        }
+        _ => unreachable!("dualtape: internal: only elementwise nodes are dropped"),
+    }
+    a.nodes[id.index()].values = ValueState::Computed;
+}
+
+/// An input of a fused step for the block at `at` (element offsets in the
+/// whole vector): a slot's view of the block, or a slice of a vector computed
+/// before the run.
 fn operand<'s, T: Real>(
-    slots: &'s [&mut [T]],
+    views: &'s [&mut [T]],
     before: &'s [T],
     src: Src<T>,
-    base: usize,
-    block: &Range<usize>,
+    at: &Range<usize>,
 ) -> Operand<'s, T> {
     match src {
-        Src::Slot(k) => Operand::Slice(&slots[k][block.clone()]),
-        Src::Before(start) => {
-            Operand::Slice(&before[start + base + block.start..start + base + block.end])
-        }
+        Src::Slot(k) => Operand::Slice(&*views[k]),
+        Src::Before(start) => Operand::Slice(&before[start + at.start..start + at.end]),
         Src::Splat(v) => Operand::Splat(v),
     }
 }
 
 /// A unary step's input (never broadcast: a unary node has its input's length).
 fn slice<'s, T: Real>(
-    slots: &'s [&mut [T]],
+    views: &'s [&mut [T]],
     before: &'s [T],
     src: Src<T>,
-    base: usize,
-    block: &Range<usize>,
+    at: &Range<usize>,
 ) -> &'s [T] {
-    match operand(slots, before, src, base, block) {
+    match operand(views, before, src, at) {
         Operand::Slice(s) => s,
         Operand::Splat(_) => unreachable!("dualtape: internal: a unary input is never broadcast"),
     }

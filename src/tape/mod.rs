@@ -5,6 +5,7 @@ mod custom;
 mod fuse;
 pub(crate) mod node;
 mod record;
+mod value;
 mod var;
 
 use core::cell::{Cell, RefCell, RefMut};
@@ -12,6 +13,7 @@ use core::cell::{Cell, RefCell, RefMut};
 pub use backward::Grads;
 pub use custom::CustomBackward;
 pub use node::{NodeId, Span};
+pub use value::ValueRef;
 pub use var::Var;
 
 use crate::kernels::fused::BlockScratch;
@@ -83,6 +85,9 @@ pub(crate) struct Arena<T: Real> {
     pub customs: Vec<custom::CustomNode<T>>,
     /// The deferred nodes whose values are not computed yet, if any.
     pub pending: Option<fuse::Pending>,
+    /// Whether a flush since the last `clear` dropped some node's values
+    /// ([`node::ValueState::Dropped`]): only then must readers check their inputs.
+    pub dropped: bool,
     /// Fused backward runs' block-local adjoints (see `tape::fuse`).
     pub block_scratch: BlockScratch<T>,
 }
@@ -108,6 +113,7 @@ impl<T: Real> Tape<T> {
                 scratch: Vec::new(),
                 customs: Vec::new(),
                 pending: None,
+                dropped: false,
                 block_scratch: BlockScratch::default(),
             }),
             par: Cell::new(Par::Rayon),
@@ -179,14 +185,6 @@ impl<T: Real> Tape<T> {
         self.fusion.get()
     }
 
-    /// Computes every deferred node's values, if any are pending.
-    #[track_caller]
-    pub(crate) fn flush(&self) {
-        if self.arena().pending.is_some() {
-            fuse::flush(&mut self.arena_mut(), self.par());
-        }
-    }
-
     /// Records `values` as an input that needs a gradient (a leaf, PyTorch's
     /// `requires_grad=True`).
     ///
@@ -247,6 +245,7 @@ impl<T: Real> Tape<T> {
         arena.nodes.clear();
         arena.customs.clear();
         arena.pending = None;
+        arena.dropped = false;
         arena.used = 0;
         arena.partials_used = 0;
     }

@@ -122,6 +122,32 @@ pub enum Op<T> {
     Custom(u32),
 }
 
+impl<T> Op<T> {
+    /// The nodes the op reads (a custom op's inputs are kept beside it, not here).
+    pub(crate) fn inputs(&self) -> impl Iterator<Item = NodeId> + use<T> {
+        let (first, second) = match *self {
+            Op::Unary(_, x) | Op::Reduce(_, x) => (Some(x), None),
+            Op::Binary(_, l, r) | Op::Dot(l, r) => (Some(l), Some(r)),
+            Op::Leaf | Op::Constant | Op::Custom(_) => (None, None),
+        };
+        first.into_iter().chain(second)
+    }
+}
+
+/// Where a node's values stand. Only elementwise nodes of a fused run are
+/// ever anything but [`ValueState::Computed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueState {
+    /// In the value arena.
+    Computed,
+    /// Recorded, to be computed with the pending run (`tape::fuse::flush`).
+    Deferred,
+    /// Computed by a fused run but kept in block scratch only: nothing the
+    /// run or its backward sweep reads. Recomputed from the inputs, with the
+    /// same kernel and so the same bits, if anything asks for them later.
+    Dropped,
+}
+
 /// One recorded operation.
 #[derive(Clone, Copy, Debug)]
 pub struct Node<T> {
@@ -134,8 +160,8 @@ pub struct Node<T> {
     pub partial: Span,
     /// Whether it depends on a `var`: only such nodes get an adjoint.
     pub needs_grad: bool,
-    /// Whether its values are still to be computed (see `tape::fuse`).
-    pub deferred: bool,
+    /// Whether its values are in the value arena (see `tape::fuse`).
+    pub values: ValueState,
     /// Whether [`Grads::wrt`](super::Grads::wrt) may read its adjoint: a
     /// leaf's always, an intermediate's after [`Var::retain_grad`](super::Var::retain_grad).
     /// The sweep may keep the others in block-local scratch (see `tape::fuse`).

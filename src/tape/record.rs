@@ -1,9 +1,12 @@
 //! Recording: allocate a node's output span, run its forward kernel, push it.
 
+use arrayvec::ArrayVec;
+
 use super::Tape;
 use super::fuse::{self, MAX_PENDING, Pending};
 use super::node::{
-    BinaryOp, Node, NodeId, Op, ReduceOp, Span, UnaryOp, with_binary_rule, with_unary_rule,
+    BinaryOp, Node, NodeId, Op, ReduceOp, Span, UnaryOp, ValueState, with_binary_rule,
+    with_unary_rule,
 };
 use crate::kernels::{self, Operand, Par};
 use crate::real::Real;
@@ -79,7 +82,13 @@ impl<T: Real> Tape<T> {
                 When::Now => full || fuse::reads_deferred(&a.nodes, &op),
             };
             if flush {
-                fuse::flush(a, par);
+                let inputs: ArrayVec<NodeId, 2> = op.inputs().collect();
+                fuse::flush(a, par, &inputs);
+            }
+        }
+        if a.dropped {
+            for input in op.inputs() {
+                fuse::materialize(a, par, input);
             }
         }
         let start = a.used;
@@ -118,7 +127,10 @@ impl<T: Real> Tape<T> {
             span: Span { start, len },
             partial,
             needs_grad,
-            deferred: when == When::Deferred,
+            values: match when {
+                When::Now => ValueState::Computed,
+                When::Deferred => ValueState::Deferred,
+            },
             retain: matches!(op, Op::Leaf),
         });
         NodeId(id as u32)

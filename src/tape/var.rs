@@ -1,10 +1,9 @@
 //! `Var<'t, T>`: the `Copy` handle user code computes with, and its operators.
 
-use core::cell::Ref;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
 use super::node::{BinaryOp, NodeId, ReduceOp, UnaryOp};
-use super::{Grads, Tape};
+use super::{Grads, Tape, ValueRef};
 use crate::real::Real;
 
 /// A vector recorded on a [`Tape`]: a tape reference and a node id, `Copy`.
@@ -66,15 +65,13 @@ impl<'t, T: Real> Var<'t, T> {
         self.id
     }
 
-    /// The values, borrowed from the tape.
+    /// The values, borrowed from the tape ([`ValueRef`] derefs to `&[T]`).
     ///
     /// Recording on the tape while the borrow is alive panics (saying so): copy
     /// the values out (`x.value().to_vec()`) to keep them.
     #[track_caller]
-    pub fn value(self) -> Ref<'t, [T]> {
-        self.tape.flush();
-        let arena = self.tape.arena();
-        Ref::map(arena, |a| &a.values[a.nodes[self.id.index()].span.range()])
+    pub fn value(self) -> ValueRef<'t, T> {
+        self.tape.values_of(self.id)
     }
 
     /// The single value of a length-1 variable (PyTorch's `item()`).

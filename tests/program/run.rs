@@ -212,12 +212,19 @@ fn run<T: Scalar>(program: &Program, k: &Kind) {
     // leak), this time fusing long elementwise chains (bitwise the same) and
     // keeping only some intermediates' gradients (the others may live in the
     // fused sweep's scratch alone).
+    //
+    // The stale buffers are poisoned first, so that a value a fused run did
+    // not store (nothing was to read it) shows if something reads it anyway;
+    // the values are read after the sweep, which must not need them.
+    tape.clear();
+    poison(&tape, program);
     tape.clear();
     tape.set_fusion(true);
     let vars = record(&tape, program, Keep::Some);
+    let adjoints = sweep(&vars, program, Keep::Some);
     let second = Outcome {
         values: values(&vars),
-        adjoints: sweep(&vars, program, Keep::Some),
+        adjoints,
     };
     let kept = Outcome {
         values: first.values,
@@ -230,6 +237,13 @@ fn run<T: Scalar>(program: &Program, k: &Kind) {
         "{}: recording again after clear(), fused, differs from the first run\n{program}",
         k.name
     );
+}
+
+/// Fills the start of `tape`'s value arena, as much as `program` uses, with
+/// NaN: what a run on the cleared tape reads without writing it first shows.
+fn poison<T: Real>(tape: &Tape<T>, program: &Program) {
+    let used: usize = program.lens().iter().sum();
+    tape.constant(&vec![T::nan(); used]);
 }
 
 /// The bits of `x`, every NaN as one: which NaN an operation on two NaNs
