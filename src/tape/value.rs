@@ -78,9 +78,11 @@ impl<T: Real> Tape<T> {
     /// Node `id`'s values: in the arena (computed into it first if the tape is
     /// free to), or computed aside while a borrow of the tape is alive.
     pub(crate) fn values_of(&self, id: NodeId) -> ValueRef<'_, T> {
-        let free = self.arena.try_borrow_mut().is_ok();
-        if free {
-            self.compute(&[id]);
+        if let Ok(mut a) = self.arena.try_borrow_mut()
+            && (a.pending.is_some() || a.nodes[id.index()].values != ValueState::Computed)
+        {
+            fuse::flush(&mut a, self.par(), &[id]);
+            fuse::materialize(&mut a, self.par(), id);
         }
         let a = self.arena();
         let node = a.nodes[id.index()];
