@@ -285,16 +285,40 @@ impl<T: Real> UnaryRule<T> for Powi {
     }
     #[inline(always)]
     fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
-        if self.n == 0 {
-            zero::<T, L>()
-        } else {
-            // n − 1 does not fit an i32 for n = i32::MIN: there xⁿ⁻¹ = xⁿ/x.
-            let p = match self.n.checked_sub(1) {
-                Some(m) => x.powi(m),
-                None => x.powi(self.n) / x,
-            };
-            L::splat(T::from(self.n).expect("i32 fits every Real")) * p
-        }
+        powi_deriv::<T, L>(self.n, x)
+    }
+}
+
+/// [`Powi`] with the exponent fixed at compile time: the same arithmetic, so
+/// the same bits, with the choice of multiplications made once per kernel
+/// instead of once per lane bundle. The tape runs `x²` and `x³` through it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PowiConst<const N: i32>;
+impl<T: Real, const N: i32> UnaryRule<T> for PowiConst<N> {
+    const NAME: &'static str = "powi";
+    const DERIV_READS_Y: bool = false;
+    #[inline(always)]
+    fn value<L: Math<T>>(self, x: L) -> L {
+        x.powi(N)
+    }
+    #[inline(always)]
+    fn deriv<L: Math<T>>(self, x: L, _y: L) -> L {
+        powi_deriv::<T, L>(N, x)
+    }
+}
+
+/// `n·xⁿ⁻¹`, and 0 for `n = 0`.
+#[inline(always)]
+fn powi_deriv<T: Real, L: Math<T>>(n: i32, x: L) -> L {
+    if n == 0 {
+        zero::<T, L>()
+    } else {
+        // n − 1 does not fit an i32 for n = i32::MIN: there xⁿ⁻¹ = xⁿ/x.
+        let p = match n.checked_sub(1) {
+            Some(m) => x.powi(m),
+            None => x.powi(n) / x,
+        };
+        L::splat(T::from(n).expect("i32 fits every Real")) * p
     }
 }
 

@@ -895,3 +895,33 @@ fn former_wide_failures_match_std_exactly() {
     // f32 overflow gave NaN instead of +inf.
     assert_eq!((a, b), (f32::INFINITY, f32::INFINITY));
 }
+
+/// The tape runs `x²` and `x³` through `PowiConst`, the exponent in the type:
+/// it must give `Powi`'s bits, forward and backward, on lanes and tails.
+#[test]
+fn powi_with_the_exponent_in_the_type_matches_powi() {
+    /// `rule`'s values at `x` and its input adjoint for output adjoint `g`.
+    fn run<T: TestReal, R: UnaryRule<T>>(rule: R, x: &[T], g: &[T]) -> [Vec<T>; 2] {
+        let (mut y, mut dx) = (vec![T::zero(); x.len()], vec![T::zero(); x.len()]);
+        kernels::unary(Par::Sequential, rule, x, &mut y, &mut []);
+        kernels::unary_backward(Par::Sequential, rule, x, &y, &[], g, Sink::write(&mut dx));
+        [y, dx]
+    }
+    fn check<T: TestReal, const N: i32>() {
+        let mut rng = Rng(7);
+        let specials = special_values::<T>();
+        let x: Vec<T> = (0..203).map(|_| rng.value(&specials)).collect();
+        let g: Vec<T> = (0..203).map(|_| rng.value(&specials)).collect();
+        let fixed = run(rules::PowiConst::<N>, &x, &g);
+        let general = run(rules::Powi { n: N }, &x, &g);
+        for (k, what) in ["value", "dx"].into_iter().enumerate() {
+            if let Some(m) = bitwise_mismatch(&fixed[k], &general[k]) {
+                panic!("{} powi {N} {what}: {m}", T::NAME);
+            }
+        }
+    }
+    check::<f64, 2>();
+    check::<f64, 3>();
+    check::<f32, 2>();
+    check::<f32, 3>();
+}

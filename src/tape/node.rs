@@ -214,6 +214,15 @@ macro_rules! with_unary_rule {
                 let $rule = r::Recip;
                 $body
             }
+            // The common exponents with the exponent in the type (same bits).
+            U::Powi(2) => {
+                let $rule = r::PowiConst::<2>;
+                $body
+            }
+            U::Powi(3) => {
+                let $rule = r::PowiConst::<3>;
+                $body
+            }
             U::Powi(n) => {
                 let $rule = r::Powi { n };
                 $body
