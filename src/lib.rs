@@ -53,8 +53,9 @@
 //!   that elementwise ops on long vectors (from 2048 `f64`, 4096 `f32`) are
 //!   deferred and run together, block by block, when a value is needed
 //!   ([`Tape::set_fusion`]): a chain of them then streams its data through
-//!   memory once per pass instead of once per op. The bits are the same
-//!   either way.
+//!   memory once per pass instead of once per op, and only the values
+//!   something reads next reach memory (the others are recomputed if asked
+//!   for). The bits are the same either way.
 //! - [`Var::backward`] sweeps the nodes from the output down, one fused
 //!   kernel per node (a run of long elementwise nodes block by block); a
 //!   node's first adjoint contribution is written, later ones added, so
