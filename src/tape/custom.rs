@@ -1,6 +1,7 @@
 //! User-defined ops: forward values computed by the user, a backward rule
 //! supplied as a closure (PyTorch's `autograd.Function`, JAX's `custom_vjp`).
 
+use super::fuse;
 use super::node::{Node, NodeId, Op};
 use super::record::When;
 use super::{Tape, Var};
@@ -99,7 +100,7 @@ impl<T: Real> Tape<T> {
         }
         // Its backward rule reads the inputs' values from the arena.
         let ids: Vec<NodeId> = inputs.iter().map(|v| v.id()).collect();
-        self.compute(&ids);
+        fuse::ensure_computed(&mut self.arena_mut(), self.par(), &ids);
         let needs_grad = inputs.iter().any(|v| self.node_info(v.id()).1);
         let index = self.arena().customs.len() as u32;
         let id = self.record(

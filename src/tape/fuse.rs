@@ -8,13 +8,15 @@
 //! run reaches [`MAX_PENDING`] nodes. The backward sweep likewise runs each
 //! maximal run of such nodes block by block ([`backward_run`]).
 //!
-//! A flush stores only the values something reads next: the run's last node,
-//! what the caller asked for, and what the backward sweep's rules read
+//! A flush stores only the values something reads next: what the caller
+//! asked for (the op being recorded reads, [`Var::value`], the sweep's
+//! output) and what the backward sweep's rules read
 //! ([`UnaryRule::DERIV_READS_X`] and the like). The others stay in block
 //! scratch ([`ValueState::Dropped`]); whatever asks for one later (an op
-//! recorded on it, [`Var::value`], a custom op) gets it recomputed
-//! ([`materialize`]). In `3a³ − b²` that leaves `a³`, `3a³` and `b²` out of
-//! memory: three of the four vectors the forward pass wrote.
+//! recorded on it, [`Var::value`], a custom op) gets it recomputed, into the
+//! arena ([`materialize`]) or, while a borrow of the tape is alive, into a
+//! buffer of its own (`tape::value`). In `3a³ − b²` that leaves `a³`, `3a³`
+//! and `b²` out of memory: three of the four vectors the forward pass wrote.
 //!
 //! A backward run keeps in block-local scratch every adjoint that only it
 //! writes and reads and nobody asked to keep ([`Node::retain`]): those vectors
@@ -38,7 +40,7 @@ use super::Arena;
 use super::node::{
     BinaryOp, Node, NodeId, Op, UnaryOp, ValueState, with_binary_rule, with_unary_rule,
 };
-use super::record::operand as operand_of;
+use super::record::broadcast;
 use crate::kernels::fused::{MAX_SLOTS, block_len, for_blocks};
 use crate::kernels::{self, Operand, Par, Sink};
 use crate::real::Real;
@@ -132,12 +134,11 @@ fn backward_reads<T: Real>(op: &Op<T>) -> [bool; 3] {
 }
 
 /// Which nodes of the run `run` (node `first` on) keep their values in the
-/// arena when it is flushed: those computed already, the last (what the
-/// flush is usually for: a reduction or `value()` reads it), those in `keep`
-/// (what the caller reads next), and those the backward sweep reads (the
-/// inputs and outputs whose adjoint rules need them, [`backward_reads`]).
-/// The others are dropped: whatever later asks for them recomputes them
-/// ([`materialize`]).
+/// arena when it is flushed: those computed already, those in `keep` (what
+/// the caller reads next), and those the backward sweep reads (the inputs and
+/// outputs whose adjoint rules need them, [`backward_reads`]). The others are
+/// dropped: whatever asks for them later recomputes them ([`materialize`],
+/// or aside while the tape is borrowed).
 fn stored_values<T: Real>(
     run: &[Node<T>],
     first: usize,
@@ -156,7 +157,6 @@ fn stored_values<T: Real>(
             *s = true;
         }
     };
-    mark(NodeId((first + run.len() - 1) as u32));
     keep.iter().copied().for_each(&mut mark);
     for (k, node) in run.iter().enumerate() {
         if !node.needs_grad {
@@ -321,8 +321,19 @@ fn flush_run<T: Real>(a: &mut Arena<T>, par: Par, keep: &[NodeId], pending: Pend
     );
 }
 
-/// Recomputes node `id`'s values if a flush dropped them, its dropped inputs
-/// first, with the kernels the run used: the same bits.
+/// Flushes the pending run, if any (keeping `ids`' values), and recomputes
+/// any of `ids` a flush dropped: their values are then in the arena.
+pub(crate) fn ensure_computed<T: Real>(a: &mut Arena<T>, par: Par, ids: &[NodeId]) {
+    flush(a, par, ids);
+    if a.dropped {
+        for &id in ids {
+            materialize(a, par, id);
+        }
+    }
+}
+
+/// Recomputes node `id`'s values into the arena if a flush dropped them, its
+/// dropped inputs first.
 pub(crate) fn materialize<T: Real>(a: &mut Arena<T>, par: Par, id: NodeId) {
     let node = a.nodes[id.index()];
     if node.values != ValueState::Dropped {
@@ -331,28 +342,38 @@ pub(crate) fn materialize<T: Real>(a: &mut Arena<T>, par: Par, id: NodeId) {
     for input in node.op.inputs() {
         materialize(a, par, input);
     }
-    let len = node.span.len;
     let (earlier, rest) = a.values.split_at_mut(node.span.start);
-    let out = &mut rest[..len];
-    let span = |id: NodeId| a.nodes[id.index()].span;
-    match node.op {
+    let nodes = &a.nodes;
+    let input = |x: NodeId| &earlier[nodes[x.index()].span.range()];
+    let (out, partial) = (
+        &mut rest[..node.span.len],
+        &mut a.partials[node.partial.range()],
+    );
+    forward_whole(par, node.op, input, out, partial);
+    a.nodes[id.index()].values = ValueState::Computed;
+}
+
+/// Elementwise op `op`'s forward kernel over whole vectors, reading input `x`'s
+/// values from `input(x)`: the kernel a fused run calls block by block, so
+/// the same bits.
+pub(crate) fn forward_whole<'v, T: Real>(
+    par: Par,
+    op: Op<T>,
+    input: impl Fn(NodeId) -> &'v [T],
+    out: &mut [T],
+    partial: &mut [T],
+) {
+    match op {
         Op::Unary(op, x) => {
-            let (x, partial) = (
-                &earlier[span(x).range()],
-                &mut a.partials[node.partial.range()],
-            );
-            with_unary_rule!(op, rule => kernels::unary(par, rule, x, out, partial));
+            with_unary_rule!(op, rule => kernels::unary(par, rule, input(x), out, partial));
         }
         Op::Binary(op, l, r) => {
-            let (ol, or) = (
-                operand_of(earlier, span(l), len),
-                operand_of(earlier, span(r), len),
-            );
+            let len = out.len();
+            let (ol, or) = (broadcast(input(l), len), broadcast(input(r), len));
             with_binary_rule!(op, rule => kernels::binary(par, rule, ol, or, out));
         }
-        _ => unreachable!("dualtape: internal: only elementwise nodes are dropped"),
+        _ => unreachable!("dualtape: internal: only elementwise nodes are deferred"),
     }
-    a.nodes[id.index()].values = ValueState::Computed;
 }
 
 /// An input of a fused step for the block at `at` (element offsets in the

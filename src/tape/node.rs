@@ -160,7 +160,7 @@ pub struct Node<T> {
     pub partial: Span,
     /// Whether it depends on a `var`: only such nodes get an adjoint.
     pub needs_grad: bool,
-    /// Whether its values are in the value arena (see `tape::fuse`).
+    /// Where its values stand: computed, deferred or dropped (see `tape::fuse`).
     pub values: ValueState,
     /// Whether [`Grads::wrt`](super::Grads::wrt) may read its adjoint: a
     /// leaf's always, an intermediate's after [`Var::retain_grad`](super::Var::retain_grad).

@@ -235,9 +235,15 @@ pub(crate) fn broadcast_len(op: &str, la: usize, lb: usize) -> usize {
 
 /// An input of `span` as an operand of an op with `len` output elements.
 pub(crate) fn operand<T: Copy>(values: &[T], span: Span, len: usize) -> Operand<'_, T> {
-    if span.len == 1 && len != 1 {
-        Operand::Splat(values[span.start])
+    broadcast(&values[span.range()], len)
+}
+
+/// An input's values `v` as an operand of an op with `len` output elements:
+/// broadcast if `v` has one element and the op more.
+pub(crate) fn broadcast<T: Copy>(v: &[T], len: usize) -> Operand<'_, T> {
+    if v.len() == 1 && len != 1 {
+        Operand::Splat(v[0])
     } else {
-        Operand::Slice(&values[span.range()])
+        Operand::Slice(v)
     }
 }

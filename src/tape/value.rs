@@ -4,16 +4,18 @@
 use core::cell::Ref;
 use core::ops::Deref;
 
-use super::node::{NodeId, Op, ValueState, with_binary_rule, with_unary_rule};
+use super::node::{NodeId, ValueState};
 use super::{Arena, Tape, fuse};
-use crate::kernels::{self, Operand, Par};
+use crate::kernels::Par;
 use crate::real::Real;
 
 /// A [`Var`](super::Var)'s values, as [`Var::value`](super::Var::value)
-/// returns them: a slice (it derefs to `&[T]`) that borrows the tape.
+/// returns them; it derefs to `&[T]`.
 ///
-/// Recording on the tape while it is alive panics, saying so: copy the values
-/// out (`x.value().to_vec()`) to keep them.
+/// It borrows the tape's value arena, or (for values a fused run did not
+/// store, read while the tape was borrowed) holds a copy of its own.
+/// Recording on the tape while a borrowing `ValueRef` is alive panics, saying
+/// so: copy the values out (`x.value().to_vec()`) to keep them.
 ///
 /// ```
 /// use dualtape::Tape;
@@ -53,36 +55,11 @@ impl<T: Real> core::fmt::Debug for ValueRef<'_, T> {
 }
 
 impl<T: Real> Tape<T> {
-    /// Makes `ids`' values readable in the value arena: flushes the pending
-    /// run, if any (keeping `ids`' values), and recomputes any a flush dropped.
-    ///
-    /// # Panics
-    /// If a [`ValueRef`] or [`Grads`](super::Grads) borrow of the tape is alive
-    /// and there is something to compute.
-    #[track_caller]
-    pub(crate) fn compute(&self, ids: &[NodeId]) {
-        let ready = {
-            let a = self.arena();
-            let computed = |id: &NodeId| a.nodes[id.index()].values == ValueState::Computed;
-            a.pending.is_none() && ids.iter().all(computed)
-        };
-        if !ready {
-            let mut a = self.arena_mut();
-            fuse::flush(&mut a, self.par(), ids);
-            for &id in ids {
-                fuse::materialize(&mut a, self.par(), id);
-            }
-        }
-    }
-
     /// Node `id`'s values: in the arena (computed into it first if the tape is
     /// free to), or computed aside while a borrow of the tape is alive.
     pub(crate) fn values_of(&self, id: NodeId) -> ValueRef<'_, T> {
-        if let Ok(mut a) = self.arena.try_borrow_mut()
-            && (a.pending.is_some() || a.nodes[id.index()].values != ValueState::Computed)
-        {
-            fuse::flush(&mut a, self.par(), &[id]);
-            fuse::materialize(&mut a, self.par(), id);
+        if let Ok(mut a) = self.arena.try_borrow_mut() {
+            fuse::ensure_computed(&mut a, self.par(), &[id]);
         }
         let a = self.arena();
         let node = a.nodes[id.index()];
@@ -94,36 +71,36 @@ impl<T: Real> Tape<T> {
     }
 }
 
-/// Node `id`'s values without writing to the arena: read from it where they
-/// are there, else computed from the inputs' (recursively) with the kernel a
-/// fused run uses, so the same bits.
+/// Node `id`'s values computed without writing to the arena: each of its
+/// uncomputed ancestors once, in recording order, into buffers of their own,
+/// from the values the arena holds.
 fn aside<T: Real>(a: &Arena<T>, par: Par, id: NodeId) -> Vec<T> {
-    let node = a.nodes[id.index()];
-    if node.values == ValueState::Computed {
-        return a.values[node.span.range()].to_vec();
-    }
-    let len = node.span.len;
-    let mut out = vec![T::zero(); len];
-    match node.op {
-        Op::Unary(op, x) => {
-            let (x, mut partial) = (aside(a, par, x), vec![T::zero(); node.partial.len]);
-            with_unary_rule!(op, rule => kernels::unary(par, rule, &x, &mut out, &mut partial));
+    let computed = |k: NodeId| a.nodes[k.index()].values == ValueState::Computed;
+    let mut chain = Vec::new();
+    let mut todo = vec![id];
+    while let Some(k) = todo.pop() {
+        if !computed(k) && !chain.contains(&k) {
+            chain.push(k);
+            todo.extend(a.nodes[k.index()].op.inputs());
         }
-        Op::Binary(op, l, r) => {
-            let (l, r) = (aside(a, par, l), aside(a, par, r));
-            let (ol, or) = (broadcast(&l, len), broadcast(&r, len));
-            with_binary_rule!(op, rule => kernels::binary(par, rule, ol, or, &mut out));
-        }
-        _ => unreachable!("dualtape: internal: only elementwise nodes go unstored"),
     }
-    out
-}
-
-/// `v` as an operand of an op with `len` output elements.
-fn broadcast<T: Copy>(v: &[T], len: usize) -> Operand<'_, T> {
-    if v.len() == 1 && len != 1 {
-        Operand::Splat(v[0])
-    } else {
-        Operand::Slice(v)
+    chain.sort_unstable();
+    let mut done: Vec<(NodeId, Vec<T>)> = Vec::with_capacity(chain.len());
+    for k in chain {
+        let node = a.nodes[k.index()];
+        let (mut out, mut partial) = (
+            vec![T::zero(); node.span.len],
+            vec![T::zero(); node.partial.len],
+        );
+        let input = |x: NodeId| match done.iter().find(|(d, _)| *d == x) {
+            Some((_, v)) => v.as_slice(),
+            None => &a.values[a.nodes[x.index()].span.range()],
+        };
+        fuse::forward_whole(par, node.op, input, &mut out, &mut partial);
+        done.push((k, out));
+    }
+    match done.pop() {
+        Some((_, values)) => values,
+        None => a.values[a.nodes[id.index()].span.range()].to_vec(),
     }
 }
