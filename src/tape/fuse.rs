@@ -200,6 +200,7 @@ fn flush_run<T: Real>(a: &mut Arena<T>, par: Par, keep: &[NodeId], pending: Pend
     let before: &[T] = before;
     let mut partials_rest = &mut a.partials[run_nodes[0].partial.start..a.partials_used];
 
+    // The vectors the run writes to or reads from memory, in slot order.
     let mut slots = ArrayVec::<&mut [T], MAX_SLOTS>::new();
     // Per slot: whether its block lives in scratch (a dropped node's values).
     let mut is_local = ArrayVec::<bool, MAX_SLOTS>::new();
@@ -235,7 +236,7 @@ fn flush_run<T: Real>(a: &mut Arena<T>, par: Par, keep: &[NodeId], pending: Pend
                 ValueState::Dropped
             };
             is_heavy |= heavy(&node.op);
-            let out = slots.len();
+            let out = is_local.len();
             steps.push(match node.op {
                 Op::Unary(op, x) => Forward::Unary {
                     op,
@@ -251,7 +252,9 @@ fn flush_run<T: Real>(a: &mut Arena<T>, par: Par, keep: &[NodeId], pending: Pend
                 },
                 _ => unreachable!("dualtape: internal: only elementwise nodes are deferred"),
             });
-            slots.push(values);
+            if stored {
+                slots.push(values);
+            }
             is_local.push(!stored);
             if !partial.is_empty() {
                 partial_slots.push(partial);
@@ -261,29 +264,21 @@ fn flush_run<T: Real>(a: &mut Arena<T>, par: Par, keep: &[NodeId], pending: Pend
             // Computed already (a `var` recorded mid-run): a slot only read.
             slots.push(values);
             is_local.push(false);
-            Src::Slot(slots.len() - 1)
+            Src::Slot(is_local.len() - 1)
         } else {
             // Length 1 (the only other length a run's node can read).
             Src::Splat(values.first().copied().unwrap_or_else(T::zero))
         };
         srcs.push(src);
     }
-    let first_partial = slots.len();
+    let first_partial = is_local.len();
     is_local.extend(partial_slots.iter().map(|_| false));
     slots.extend(partial_slots);
     let block = block_len::<T>();
     let n_local = is_local.iter().filter(|&&local| local).count();
     let run = |slots: &mut [&mut [T]], scratch: &mut [T], base: usize, range: Range<usize>| {
         // Every slot's block, in the arena or (dropped values) in scratch.
-        let mut views = ArrayVec::<&mut [T], MAX_SLOTS>::new();
-        let mut local = scratch.chunks_exact_mut(block);
-        for (slot, &is_local) in slots.iter_mut().zip(&is_local) {
-            views.push(if is_local {
-                &mut local.next().expect("a slab per dropped node")[..range.len()]
-            } else {
-                &mut slot[range.clone()]
-            });
-        }
+        let mut views = block_views(slots, &is_local, scratch, &range);
         let at = range.start + base..range.end + base;
         for step in &steps {
             match *step {
@@ -319,6 +314,27 @@ fn flush_run<T: Real>(a: &mut Arena<T>, par: Par, keep: &[NodeId], pending: Pend
         n_local * block,
         &run,
     );
+}
+
+/// One block of every slot of a fused run, in slot order: where `is_local`,
+/// the next [`block_len`] slab of `scratch`; elsewhere the next vector of
+/// `stored` (the slots in memory), cut to `range`.
+fn block_views<'s, T: Real>(
+    stored: &'s mut [&mut [T]],
+    is_local: &[bool],
+    scratch: &'s mut [T],
+    range: &Range<usize>,
+) -> ArrayVec<&'s mut [T], MAX_SLOTS> {
+    let mut stored = stored.iter_mut();
+    let mut local = scratch.chunks_exact_mut(block_len::<T>());
+    let mut view = |is_local: bool| -> &'s mut [T] {
+        if is_local {
+            &mut local.next().expect("a scratch slab per local slot")[..range.len()]
+        } else {
+            &mut stored.next().expect("a vector per slot in memory")[range.clone()]
+        }
+    };
+    is_local.iter().map(|&l| view(l)).collect()
 }
 
 /// Flushes the pending run, if any (keeping `ids`' values), and recomputes
@@ -642,15 +658,7 @@ pub(crate) fn backward_run<T: Real>(
             None => &[],
         };
         // Every slot's adjoint for this block, in slot order.
-        let mut views = ArrayVec::<&mut [T], MAX_SLOTS>::new();
-        let (mut stored, mut local) = (slots.iter_mut(), scratch.chunks_exact_mut(block));
-        for &is_local in &is_local {
-            views.push(if is_local {
-                &mut local.next().expect("a slab per local adjoint")[..range.len()]
-            } else {
-                &mut stored.next().expect("a slot per stored adjoint")[range.clone()]
-            });
-        }
+        let mut views = block_views(slots, &is_local, scratch, &range);
         for step in &steps {
             match *step {
                 Backward::Unary {
