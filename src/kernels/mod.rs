@@ -76,7 +76,29 @@ fn put_scalar<T: Real>(sink: Sink<'_, T>, v: T) {
 
 /// `y = f(x)`; for rules that keep their derivative, also `partial = f'(x)`
 /// (`partial` is ignored, and may be empty, otherwise).
+///
+/// Inlined up to its one-element case (see [`binary`]).
+#[inline(always)]
 pub fn unary<T: Real, R: UnaryRule<T>>(par: Par, rule: R, x: &[T], y: &mut [T], partial: &mut [T]) {
+    if let ([x], [y]) = (x, &mut *y) {
+        if R::KEEPS_PARTIAL {
+            (*y, partial[0]) = rule.value_and_deriv(*x);
+        } else {
+            *y = rule.value(*x);
+        }
+        return;
+    }
+    unary_many(par, rule, x, y, partial)
+}
+
+/// [`unary`] past one element.
+fn unary_many<T: Real, R: UnaryRule<T>>(
+    par: Par,
+    rule: R,
+    x: &[T],
+    y: &mut [T],
+    partial: &mut [T],
+) {
     if y.len() < T::LANES {
         return scalar::unary(rule, x, y, partial);
     }
@@ -130,7 +152,30 @@ pub fn unary_backward<T: Real, R: UnaryRule<T>>(
 }
 
 /// `y = f(a, b)`, broadcasting a [`Operand::Splat`] side.
+///
+/// Inlined up to its one-element case: a recorded op on scalars costs the
+/// arithmetic, not a call. That case is no loop on purpose: the short loop of
+/// `scalar::binary` computes the same, but where the target has AVX-512 the
+/// compiler turns it into one masked vector load, which the CPU cannot forward
+/// from the store that wrote the input a moment before: a stall of some 20
+/// cycles on every op of a length-1 chain (`perf annotate`).
+#[inline(always)]
 pub fn binary<T: Real, R: BinaryRule<T>>(
+    par: Par,
+    rule: R,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    y: &mut [T],
+) {
+    if let [y] = y {
+        *y = rule.value(scalar::at(a, 0), scalar::at(b, 0));
+        return;
+    }
+    binary_many(par, rule, a, b, y)
+}
+
+/// [`binary`] past one element.
+fn binary_many<T: Real, R: BinaryRule<T>>(
     par: Par,
     rule: R,
     a: Operand<'_, T>,

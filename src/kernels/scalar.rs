@@ -13,7 +13,8 @@ fn put<T: Real>(sink: &mut Sink<'_, T>, i: usize, v: T) {
     *d = if sink.add { *d + v } else { v };
 }
 
-fn at<T: Real>(x: Operand<'_, T>, i: usize) -> T {
+/// Element `i` of an operand.
+pub(super) fn at<T: Real>(x: Operand<'_, T>, i: usize) -> T {
     match x {
         Operand::Slice(s) => s[i],
         Operand::Splat(v) => v,

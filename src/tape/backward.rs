@@ -135,6 +135,8 @@ impl<T: Real> Tape<T> {
                 let node = a.nodes[top];
                 i = if !node.needs_grad || !a.written[top] {
                     top
+                } else if node.span.len == 1 && backward_scalar(a, &node) {
+                    top
                 } else if fusion && fuse::fusable(&a.nodes, top, node.span.len) {
                     let given = match splat.take() {
                         Some(v) => Some(TopAdjoint::Splat(v)),
@@ -194,9 +196,6 @@ fn splat_below<T: Real>(a: &mut Arena<T>, i: usize, op: ReduceOp, x: NodeId) -> 
 /// contributions. `seed` is `i`'s adjoint when it is not in the arena.
 fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T]>) {
     let node = a.nodes[i];
-    if node.span.len == 1 && seed.is_none() && backward_scalar(a, &node) {
-        return;
-    }
     let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
     let g = seed.unwrap_or(&upper[..node.span.len]);
     let vals = |id: NodeId| &a.values[a.nodes[id.index()].span.range()];
@@ -357,37 +356,62 @@ fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T
 /// A length-1 elementwise node's rule on scalars read straight from the arenas:
 /// the arithmetic of the kernels' length-1 paths (so the same bits), without
 /// slicing four buffers for one element. Returns false for other ops.
+#[inline(always)]
 fn backward_scalar<T: Real>(a: &mut Arena<T>, node: &Node<T>) -> bool {
-    let value = |a: &Arena<T>, id: NodeId| a.values[a.nodes[id.index()].span.start];
-    let (y, g) = (a.values[node.span.start], a.adjoints[node.span.start]);
+    let Arena {
+        nodes,
+        values,
+        adjoints,
+        written,
+        ..
+    } = a;
+    // Each input's node is read once: the stores below could alias it.
+    let input = |id: NodeId| ScalarInput {
+        index: id.index(),
+        at: nodes[id.index()].span.start,
+        needs_grad: nodes[id.index()].needs_grad,
+    };
+    let (y, g) = (values[node.span.start], adjoints[node.span.start]);
+    // Puts `v` into the input's adjoint (if it needs one): overwrite on the
+    // first contribution, add after.
+    let mut put = |x: ScalarInput, v: T| {
+        if x.needs_grad {
+            let add = core::mem::replace(&mut written[x.index], true);
+            let d = &mut adjoints[x.at];
+            *d = if add { *d + v } else { v };
+        }
+    };
     match node.op {
         Op::Unary(op, x) => {
-            let d = with_unary_rule!(op, rule => rule.deriv(value(a, x), y));
-            put_scalar(a, x, d * g);
+            let x = input(x);
+            let d = with_unary_rule!(op, rule => rule.deriv(values[x.at], y));
+            put(x, d * g);
         }
         Op::Binary(op, l, r) if l == r => {
-            let x = value(a, l);
-            let (p, q) = with_binary_rule!(op, rule => rule.partials(x, x, y));
-            put_scalar(a, l, p * g + q * g);
+            let x = input(l);
+            let v = values[x.at];
+            let (p, q) = with_binary_rule!(op, rule => rule.partials(v, v, y));
+            put(x, p * g + q * g);
         }
         Op::Binary(op, l, r) => {
+            let (l, r) = (input(l), input(r));
             let (pl, pr) =
-                with_binary_rule!(op, rule => rule.partials(value(a, l), value(a, r), y));
-            put_scalar(a, l, pl * g);
-            put_scalar(a, r, pr * g);
+                with_binary_rule!(op, rule => rule.partials(values[l.at], values[r.at], y));
+            put(l, pl * g);
+            put(r, pr * g);
         }
         _ => return false,
     }
     true
 }
 
-/// Puts `v` into length-1 node `id`'s adjoint (if it needs one): overwrite on
-/// the first contribution, add after.
-fn put_scalar<T: Real>(a: &mut Arena<T>, id: NodeId, v: T) {
-    let node = &a.nodes[id.index()];
-    if node.needs_grad {
-        let add = core::mem::replace(&mut a.written[id.index()], true);
-        let d = &mut a.adjoints[node.span.start];
-        *d = if add { *d + v } else { v };
-    }
+/// What [`backward_scalar`] reads of a length-1 input's node.
+#[derive(Clone, Copy)]
+struct ScalarInput {
+    /// Its id, as an index.
+    index: usize,
+    /// Its offset in the value and adjoint arenas.
+    at: usize,
+    /// Whether it takes a gradient.
+    needs_grad: bool,
 }

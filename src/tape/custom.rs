@@ -3,7 +3,7 @@
 
 use super::fuse;
 use super::node::{Node, NodeId, Op};
-use super::record::When;
+use super::record::NewNode;
 use super::{Tape, Var};
 use crate::kernels::{self, Par, Sink};
 use crate::real::Real;
@@ -100,18 +100,13 @@ impl<T: Real> Tape<T> {
         }
         // Its backward rule reads the inputs' values from the arena.
         let ids: Vec<NodeId> = inputs.iter().map(|v| v.id()).collect();
-        fuse::ensure_computed(&mut self.arena_mut(), self.par(), &ids);
-        let needs_grad = inputs.iter().any(|v| self.node_info(v.id()).1);
-        let index = self.arena().customs.len() as u32;
-        let id = self.record(
-            Op::Custom(index),
-            output.len(),
-            needs_grad,
-            false,
-            When::Now,
-            |cx| cx.out.copy_from_slice(output),
-        );
-        self.arena_mut().customs.push(CustomNode {
+        let mut a = self.arena_mut();
+        fuse::ensure_computed(&mut a, self.par(), &ids);
+        let needs_grad = ids.iter().any(|&id| a.info(id).1);
+        let index = a.customs.len() as u32;
+        let node = NewNode::now(Op::Custom(index), output.len(), needs_grad);
+        let id = self.record(&mut a, node, |cx| cx.out.copy_from_slice(output));
+        a.customs.push(CustomNode {
             inputs: ids,
             rule: Box::new(backward),
         });

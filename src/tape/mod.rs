@@ -208,14 +208,10 @@ impl<T: Real> Tape<T> {
 
     #[track_caller]
     fn input(&self, values: &[T], op: Op<T>, needs_grad: bool) -> Var<'_, T> {
-        let id = self.record(
-            op,
-            values.len(),
-            needs_grad,
-            false,
-            record::When::Now,
-            |cx| kernels::copy(cx.par, values, cx.out),
-        );
+        let node = record::NewNode::now(op, values.len(), needs_grad);
+        let id = self.record(&mut self.arena_mut(), node, |cx| {
+            kernels::copy(cx.par, values, cx.out)
+        });
         Var::new(self, id)
     }
 
@@ -270,6 +266,14 @@ impl<T: Real> Tape<T> {
             Ok(a) => a,
             Err(_) => unreachable!("dualtape: the tape is never borrowed mutably between calls"),
         }
+    }
+}
+
+impl<T: Real> Arena<T> {
+    /// The output span of `id` and whether it needs a gradient.
+    pub(crate) fn info(&self, id: NodeId) -> (Span, bool) {
+        let n = &self.nodes[id.index()];
+        (n.span, n.needs_grad)
     }
 }
 

@@ -2,12 +2,12 @@
 
 use arrayvec::ArrayVec;
 
-use super::Tape;
 use super::fuse::{self, MAX_PENDING, Pending};
 use super::node::{
     BinaryOp, Node, NodeId, Op, ReduceOp, Span, UnaryOp, ValueState, with_binary_rule,
     with_unary_rule,
 };
+use super::{Arena, Tape};
 use crate::kernels::{self, Operand, Par};
 use crate::real::Real;
 use crate::rules::UnaryRule;
@@ -30,6 +30,33 @@ fn keeps_partial<T: Real, R: UnaryRule<T>>(_: &R) -> bool {
     R::KEEPS_PARTIAL
 }
 
+/// A node about to be recorded: what [`Tape::record`] appends.
+pub(crate) struct NewNode<T> {
+    /// What it computes.
+    pub op: Op<T>,
+    /// Its number of elements.
+    pub len: usize,
+    /// Whether it depends on a `var`.
+    pub needs_grad: bool,
+    /// Whether its rule keeps a derivative in the partials arena.
+    pub keeps_partial: bool,
+    /// Whether its forward kernel runs now or with the next flush.
+    pub when: When,
+}
+
+impl<T> NewNode<T> {
+    /// A node computed as it is recorded, keeping no derivative.
+    pub fn now(op: Op<T>, len: usize, needs_grad: bool) -> Self {
+        NewNode {
+            op,
+            len,
+            needs_grad,
+            keeps_partial: false,
+            when: When::Now,
+        }
+    }
+}
+
 /// Whether a record call runs its forward kernel now or defers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum When {
@@ -49,25 +76,33 @@ impl<T: Real> Tape<T> {
         }
     }
 
-    /// Appends a node of `len` elements, filling its output with `forward`
-    /// now, or leaving that to [`fuse::flush`] (which runs the op's kernel
-    /// itself: `forward` is then dropped).
+    /// Appends `node` to `a` (the tape's arena, borrowed once by the caller,
+    /// who read the inputs from it), filling its output with `forward` now,
+    /// or leaving that to [`fuse::flush`] (which runs the op's kernel itself:
+    /// `forward` is then dropped).
+    ///
+    /// Inlined: on a length-1 vector the op is a handful of instructions, and
+    /// the call, its closure and the arguments spilled for it cost more (one
+    /// quarter of a length-1 chain's recording, counted with callgrind).
     ///
     /// # Panics
     /// If the tape holds its node limit already.
     #[track_caller]
+    #[inline(always)]
     pub(crate) fn record(
         &self,
-        op: Op<T>,
-        len: usize,
-        needs_grad: bool,
-        keeps_partial: bool,
-        when: When,
+        a: &mut Arena<T>,
+        node: NewNode<T>,
         forward: impl FnOnce(RecordCx<'_, T>),
     ) -> NodeId {
+        let NewNode {
+            op,
+            len,
+            needs_grad,
+            keeps_partial,
+            when,
+        } = node;
         let par = self.par();
-        let mut guard = self.arena_mut();
-        let a = &mut *guard;
         let id = a.nodes.len();
         if id >= self.node_limit {
             panic!(
@@ -138,18 +173,27 @@ impl<T: Real> Tape<T> {
 
     /// The output span of `id` and whether it needs a gradient.
     pub(crate) fn node_info(&self, id: NodeId) -> (Span, bool) {
-        let n = self.arena().nodes[id.index()];
-        (n.span, n.needs_grad)
+        self.arena().info(id)
     }
 
     /// Records `f(x)` elementwise.
     #[track_caller]
+    #[inline(always)]
     pub(crate) fn record_unary(&self, op: UnaryOp<T>, x: NodeId) -> NodeId {
-        let (xs, needs_grad) = self.node_info(x);
+        let mut a = self.arena_mut();
+        let (xs, needs_grad) = a.info(x);
+        let (start, len) = (xs.start, xs.len);
         with_unary_rule!(op, rule => {
-            let keeps = keeps_partial::<T, _>(&rule);
-            self.record(Op::Unary(op, x), xs.len, needs_grad, keeps, self.when(xs.len), |cx| {
-                kernels::unary(cx.par, rule, &cx.earlier[xs.range()], cx.out, cx.partial)
+            let node = NewNode {
+                op: Op::Unary(op, x),
+                len,
+                needs_grad,
+                keeps_partial: keeps_partial::<T, _>(&rule),
+                when: self.when(len),
+            };
+            self.record(&mut a, node, |cx| {
+                let x = &cx.earlier[start..start + cx.out.len()];
+                kernels::unary(cx.par, rule, x, cx.out, cx.partial)
             })
         })
     }
@@ -160,11 +204,15 @@ impl<T: Real> Tape<T> {
     /// If the lengths differ and neither is 1.
     #[track_caller]
     pub(crate) fn record_binary(&self, op: BinaryOp, a: NodeId, b: NodeId) -> NodeId {
-        let (sa, ga) = self.node_info(a);
-        let (sb, gb) = self.node_info(b);
+        let mut arena = self.arena_mut();
+        let ((sa, ga), (sb, gb)) = (arena.info(a), arena.info(b));
         let len = broadcast_len(op.name(), sa.len, sb.len);
         with_binary_rule!(op, rule => {
-            self.record(Op::Binary(op, a, b), len, ga || gb, false, self.when(len), |cx| {
+            let node = NewNode {
+                when: self.when(len),
+                ..NewNode::now(Op::Binary(op, a, b), len, ga || gb)
+            };
+            self.record(&mut arena, node, |cx| {
                 let (oa, ob) = (operand(cx.earlier, sa, len), operand(cx.earlier, sb, len));
                 kernels::binary(cx.par, rule, oa, ob, cx.out)
             })
@@ -177,12 +225,14 @@ impl<T: Real> Tape<T> {
     /// `max` and `min` of an empty vector.
     #[track_caller]
     pub(crate) fn record_reduce(&self, op: ReduceOp, x: NodeId) -> NodeId {
-        let (xs, needs_grad) = self.node_info(x);
+        let mut a = self.arena_mut();
+        let (xs, needs_grad) = a.info(x);
         if xs.len == 0 && matches!(op, ReduceOp::Max | ReduceOp::Min) {
             let name = if op == ReduceOp::Max { "max" } else { "min" };
             panic!("dualtape: {name}: the input is empty (0 elements); it has no {name}imum");
         }
-        self.record(Op::Reduce(op, x), 1, needs_grad, false, When::Now, |cx| {
+        let node = NewNode::now(Op::Reduce(op, x), 1, needs_grad);
+        self.record(&mut a, node, |cx| {
             let x = &cx.earlier[xs.range()];
             cx.out[0] = match op {
                 ReduceOp::Sum => kernels::sum(cx.par, x, cx.scratch),
@@ -200,27 +250,25 @@ impl<T: Real> Tape<T> {
     /// If the lengths differ.
     #[track_caller]
     pub(crate) fn record_dot(&self, a: NodeId, b: NodeId) -> NodeId {
-        let (sa, ga) = self.node_info(a);
-        let (sb, gb) = self.node_info(b);
+        let mut arena = self.arena_mut();
+        let ((sa, ga), (sb, gb)) = (arena.info(a), arena.info(b));
         if sa.len != sb.len {
             panic!(
                 "dualtape: dot: length mismatch: left has {} elements, right has {}",
                 sa.len, sb.len
             );
         }
-        self.record(Op::Dot(a, b), 1, ga || gb, false, When::Now, |cx| {
-            cx.out[0] = kernels::dot(
-                cx.par,
-                &cx.earlier[sa.range()],
-                &cx.earlier[sb.range()],
-                cx.scratch,
-            )
+        let node = NewNode::now(Op::Dot(a, b), 1, ga || gb);
+        self.record(&mut arena, node, |cx| {
+            let (a, b) = (&cx.earlier[sa.range()], &cx.earlier[sb.range()]);
+            cx.out[0] = kernels::dot(cx.par, a, b, cx.scratch)
         })
     }
 }
 
 /// The output length of an elementwise op on inputs of `la` and `lb` elements.
 #[track_caller]
+#[inline]
 pub(crate) fn broadcast_len(op: &str, la: usize, lb: usize) -> usize {
     match (la, lb) {
         _ if la == lb => la,
