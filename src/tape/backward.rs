@@ -133,8 +133,8 @@ impl<T: Real> Tape<T> {
             while i > 0 {
                 let top = i - 1;
                 let node = a.nodes[top];
-                let unreached = !node.needs_grad || !a.written[top];
-                i = if unreached || (node.span.len == 1 && backward_scalar(a, &node)) {
+                let no_adjoint = !node.needs_grad || !a.written[top];
+                i = if no_adjoint || (node.span.len == 1 && backward_scalar(a, &node)) {
                     // Nothing to propagate, or the length-1 rule did it.
                     top
                 } else if fusion && fuse::fusable(&a.nodes, top, node.span.len) {
