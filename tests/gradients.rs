@@ -613,6 +613,38 @@ fn retained_intermediates_in_a_fused_chain() {
     assert_close(&dx, &want_x, 1e-12, "dx");
 }
 
+/// Kept gradients the output does not reach are zeros, though the adjoint
+/// arena still holds the last sweep's values there: leaves and retained
+/// intermediates alike, retained twice or once, fused or eager, on a reused tape.
+#[test]
+fn kept_gradients_the_output_does_not_reach_are_zeros() {
+    for n in [1, 5_000] {
+        for fusion in [true, false] {
+            let xs: Vec<f64> = (0..n).map(|i| 0.5 + (i as f64 * 0.3).sin()).collect();
+            let mut tape = Tape::<f64>::new();
+            tape.set_fusion(fusion);
+            // A first sweep writes nonzero adjoints at every node's offsets.
+            {
+                let (x, u) = (tape.var(&xs), tape.var(&xs));
+                let h = (x * u).retain_grad();
+                let g = ((h * 2.0).exp() * x).sum().backward();
+                assert!(g.wrt(h).iter().chain(g.wrt(u)).all(|&d| d != 0.0));
+            }
+            tape.clear();
+            // The same layout, but neither `u` nor `h` reaches the output.
+            let (x, u) = (tape.var(&xs), tape.var(&xs));
+            let h = (x * u).retain_grad().retain_grad();
+            let _unused = (h * 2.0).exp();
+            let g = (x.exp() * x).sum().backward();
+            let (zeros, case) = (vec![0.0; n], format!("n = {n}, fusion {fusion}"));
+            assert_eq!(g.wrt(u), &zeros[..], "{case}: unused leaf");
+            assert_eq!(g.wrt(h), &zeros[..], "{case}: unused kept node");
+            let want: Vec<f64> = xs.iter().map(|&v| v.exp() * (v + 1.0)).collect();
+            assert_close(g.wrt(x), &want, 1e-12, "dx");
+        }
+    }
+}
+
 /// A VJP of a chain still pending at `backward_with` (flushed, then swept
 /// with the seed read in place): values, kept gradients and leaf gradients
 /// come out bitwise as the eager tape has them, on one thread or several.

@@ -155,10 +155,11 @@ impl<T: Real> Tape<T> {
                 };
             }
 
-            // Nodes the output does not depend on get a zero gradient.
-            for i in 0..=output.index() {
+            // Kept gradients the output does not depend on are zeros.
+            for k in 0..a.retained.len() {
+                let i = a.retained[k].index();
                 let n = &a.nodes[i];
-                if n.needs_grad && !a.written[i] {
+                if i <= output.index() && n.needs_grad && !a.written[i] {
                     a.adjoints[n.span.range()].fill(T::zero());
                     a.written[i] = true;
                 }

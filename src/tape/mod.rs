@@ -79,6 +79,10 @@ pub(crate) struct Arena<T: Real> {
     pub adjoints: Vec<T>,
     /// Per node: whether the current sweep has written its adjoint yet.
     pub written: Vec<bool>,
+    /// The nodes whose gradients [`Grads::wrt`] may read (leaves, and
+    /// intermediates after [`Var::retain_grad`]): the sweep zero-fills those
+    /// its output does not reach, and no other adjoint.
+    pub retained: Vec<NodeId>,
     /// Per-chunk partial sums of the reductions (see `kernels::par`).
     pub scratch: Vec<T>,
     /// User-defined ops' backward rules and inputs, by `Op::Custom` index.
@@ -110,6 +114,7 @@ impl<T: Real> Tape<T> {
                 partials_used: 0,
                 adjoints: Vec::new(),
                 written: Vec::new(),
+                retained: Vec::new(),
                 scratch: Vec::new(),
                 customs: Vec::new(),
                 pending: None,
@@ -240,6 +245,7 @@ impl<T: Real> Tape<T> {
         let arena = self.arena.get_mut();
         arena.nodes.clear();
         arena.customs.clear();
+        arena.retained.clear();
         arena.pending = None;
         arena.dropped = false;
         arena.used = 0;

@@ -168,6 +168,9 @@ impl<T: Real> Tape<T> {
             },
             retain: matches!(op, Op::Leaf),
         });
+        if matches!(op, Op::Leaf) {
+            a.retained.push(NodeId(id as u32));
+        }
         NodeId(id as u32)
     }
 

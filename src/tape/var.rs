@@ -124,7 +124,9 @@ impl<'t, T: Real> Var<'t, T> {
              no gradient to keep",
             self.id.0
         );
-        node.retain = true;
+        if !core::mem::replace(&mut node.retain, true) {
+            arena.retained.push(self.id);
+        }
         self
     }
 
