@@ -70,32 +70,47 @@ impl Par {
 
 /// Runs `f(start, out_chunk)` over `out` in chunks of [`CHUNK`] (or whole, when
 /// sequential: elementwise results do not depend on the split).
-pub fn for_chunks<T: Send>(par: Par, out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync) {
+///
+/// Inlined up to the sequential call, so that a short vector's kernel runs
+/// its lane body in place rather than through a call.
+#[inline(always)]
+pub fn for_chunks<T: Send, F: Fn(usize, &mut [T]) + Sync>(par: Par, out: &mut [T], f: F) {
     if par.splits(out.len()) {
-        out.par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(k, c)| f(k * CHUNK, c));
+        on_pool(out, &f);
     } else {
         f(0, out);
     }
 }
 
+/// [`for_chunks`] on the rayon pool.
+fn on_pool<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], f: &F) {
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(k, c)| f(k * CHUNK, c));
+}
+
 /// [`for_chunks`] over two outputs of the same length, split at the same places.
-pub fn for_chunks2<T: Send>(
+#[inline(always)]
+pub fn for_chunks2<T: Send, F: Fn(usize, &mut [T], &mut [T]) + Sync>(
     par: Par,
     o1: &mut [T],
     o2: &mut [T],
-    f: impl Fn(usize, &mut [T], &mut [T]) + Sync,
+    f: F,
 ) {
     debug_assert_eq!(o1.len(), o2.len());
     if par.splits(o1.len()) {
-        o1.par_chunks_mut(CHUNK)
-            .zip(o2.par_chunks_mut(CHUNK))
-            .enumerate()
-            .for_each(|(k, (c1, c2))| f(k * CHUNK, c1, c2));
+        on_pool2(o1, o2, &f);
     } else {
         f(0, o1, o2);
     }
+}
+
+/// [`for_chunks2`] on the rayon pool.
+fn on_pool2<T: Send, F: Fn(usize, &mut [T], &mut [T]) + Sync>(o1: &mut [T], o2: &mut [T], f: &F) {
+    o1.par_chunks_mut(CHUNK)
+        .zip(o2.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(k, (c1, c2))| f(k * CHUNK, c1, c2));
 }
 
 /// `Σ_k f(chunk_k)` over `0..n` in chunks of [`CHUNK`], the partials combined
