@@ -149,6 +149,8 @@ impl<T: Real> Tape<T> {
                 {
                     splat = Some(v);
                     top
+                } else if matches!(node.op, Op::Leaf | Op::Constant) {
+                    top // an input: nothing below it
                 } else {
                     backward_node(a, par, top, seed_of(top));
                     top
