@@ -152,7 +152,7 @@ impl<T: Real> Tape<T> {
                 } else if matches!(node.op, Op::Leaf | Op::Constant) {
                     top // an input: nothing below it
                 } else {
-                    backward_node(a, par, top, seed_of(top));
+                    backward_node(a, par, &node, seed_of(top));
                     top
                 };
             }
@@ -195,10 +195,9 @@ fn splat_below<T: Real>(a: &mut Arena<T>, i: usize, op: ReduceOp, x: NodeId) -> 
     })
 }
 
-/// Runs node `i`'s adjoint rule on its own: its inputs' adjoints get their
-/// contributions. `seed` is `i`'s adjoint when it is not in the arena.
-fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T]>) {
-    let node = a.nodes[i];
+/// Runs `node`'s adjoint rule on its own: its inputs' adjoints get their
+/// contributions. `seed` is the node's adjoint when it is not in the arena.
+fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, node: &Node<T>, seed: Option<&[T]>) {
     let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
     let g = seed.unwrap_or(&upper[..node.span.len]);
     let vals = |id: NodeId| &a.values[a.nodes[id.index()].span.range()];
