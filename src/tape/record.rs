@@ -157,6 +157,8 @@ impl<T: Real> Tape<T> {
             start: pstart,
             len: pend - pstart,
         };
+        // A leaf's gradient is always kept (see `Arena::retained`).
+        let retain = matches!(op, Op::Leaf);
         a.nodes.push(Node {
             op,
             span: Span { start, len },
@@ -166,12 +168,13 @@ impl<T: Real> Tape<T> {
                 When::Now => ValueState::Computed,
                 When::Deferred => ValueState::Deferred,
             },
-            retain: matches!(op, Op::Leaf),
+            retain,
         });
-        if matches!(op, Op::Leaf) {
-            a.retained.push(NodeId(id as u32));
+        let id = NodeId(id as u32);
+        if retain {
+            a.retained.push(id);
         }
-        NodeId(id as u32)
+        id
     }
 
     /// The output span of `id` and whether it needs a gradient.
