@@ -213,7 +213,9 @@ fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, node: &Node<T>, seed: Opti
         })
     };
     match node.op {
-        Op::Leaf | Op::Constant => {}
+        Op::Leaf | Op::Constant => {
+            unreachable!("dualtape: internal: the sweep skips inputs, which have no inputs")
+        }
         // d f(x) = f'(x)·dx (f' from the rule, or kept by the forward pass)
         Op::Unary(op, x) => {
             if let Some((sx, add)) = sink_of(x) {
