@@ -688,10 +688,11 @@ fn vjp_of_a_pending_chain() {
     assert_close(&db, &want_b, 1e-12, "db");
 }
 
-/// A fused sweep passes an adjoint through `a + b`, `a − b` and `x + c` to an
-/// input that gets nothing else, instead of copying it: from the seed, from a
-/// sum's splat, through a chain of such ops, and not where the input is kept
-/// or gets a second contribution. Bitwise the eager sweep's gradients.
+/// A fused sweep passes an adjoint through `a + b` (either side), `a − b` and
+/// `x + c` to an input that gets nothing else, instead of copying it: from the
+/// seed, from a sum's splat, through a chain of such ops, and not where the
+/// input is kept or gets a second contribution. Bitwise the eager sweep's
+/// gradients.
 #[test]
 fn adjoints_passed_through_a_fused_run() {
     let n = 5_000; // two fusion blocks and a tail
@@ -700,7 +701,7 @@ fn adjoints_passed_through_a_fused_run() {
     let seed: Vec<f64> = (0..n).map(|i| 1.0 - (i % 5) as f64 * 0.3).collect();
     /// Records a case on the tape from `xs`, `bs` and `seed`; its gradients.
     type Case = fn(&Tape<f64>, &[f64], &[f64], &[f64]) -> Vec<Vec<f64>>;
-    let cases: [(&str, Case); 5] = [
+    let cases: [(&str, Case); 6] = [
         ("3a³ − b², from the seed", |tape, xs, bs, seed| {
             let (a, b) = (tape.var(xs), tape.var(bs));
             let g = (a.powi(3) * 3.0 - b.powi(2)).backward_with(seed);
@@ -717,6 +718,13 @@ fn adjoints_passed_through_a_fused_run() {
         ("a chain of passes", |tape, xs, bs, seed| {
             let (x, b) = (tape.var(xs), tape.var(bs));
             let y = (((x.sin() + 1.0) + 2.0) - b) * x;
+            let g = y.backward_with(seed);
+            vec![g.wrt(x).to_vec(), g.wrt(b).to_vec()]
+        }),
+        ("a + with one side also added to", |tape, xs, bs, seed| {
+            let (x, b) = (tape.var(xs), tape.var(bs));
+            let (k, c) = (x.sin(), (x * b).cos());
+            let y = (k + c) * (k + k.exp()); // `k` also adds through `exp`
             let g = y.backward_with(seed);
             vec![g.wrt(x).to_vec(), g.wrt(b).to_vec()]
         }),

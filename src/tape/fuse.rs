@@ -749,35 +749,20 @@ impl<T> Backward<T> {
         let sinks = self.sinks().into_iter().flatten();
         g.into_iter().chain(sinks.map(|(id, _)| id))
     }
-
-    /// The input whose adjoint this step sets to its own, unchanged, when it
-    /// is the input's first contribution: `x + c`, and `a` in `a + b` and
-    /// `a − b` (a partial of exactly 1; `g·1` is `g`, bit for bit).
-    fn passed_input(&self) -> Option<usize> {
-        match *self {
-            Backward::Unary {
-                op: UnaryOp::Offset(_),
-                dx: (k, false),
-                ..
-            } => Some(k),
-            Backward::Binary {
-                op: BinaryOp::Add | BinaryOp::Sub,
-                da: Some((k, false)),
-                ..
-            } => Some(k),
-            _ => None,
-        }
-    }
 }
 
-/// Passes adjoints through instead of copying them: where a step's input
-/// gets its whole adjoint from that step, unchanged ([`Backward::passed_input`]),
-/// and the adjoint lives in block scratch (`local`: only the run touches it),
-/// the input's own step reads the step's adjoint in place. The copy is
-/// dropped (a whole step for `x + c`). `stepped` names each step's node.
+/// Passes adjoints through instead of copying them. A step whose partial
+/// with respect to an input is exactly 1 (`x + c`, both sides of `a + b`, `a`
+/// in `a − b`) sets that input's adjoint to its own, unchanged (`g·1` is `g`,
+/// bit for bit), when it is the input's first contribution. Where the input
+/// gets no other contribution and its adjoint lives in block scratch
+/// (`local`: only the run touches it), the input's own step reads this
+/// step's adjoint in place instead, and the copy is dropped: a whole step
+/// for `x + c`, and for `a + b` when both sides pass. `stepped` names each
+/// step's node.
 ///
-/// In `3a³ − b²`, `3a³`'s adjoint is then the seed itself; in W4 the product
-/// under the final `+` reads the sum's splat.
+/// In `3a³ − b²`, `3a³`'s adjoint is then the seed itself; in W4 both terms
+/// under the final `+` read the sum's splat.
 fn pass_through<T: Real>(
     steps: &[Backward<T>],
     stepped: &[usize],
@@ -796,16 +781,41 @@ fn pass_through<T: Real>(
             *g = to;
         }
         let g = *g;
-        match step.passed_input() {
-            Some(k) if local(&k) && !added(k) => {
-                debug_assert!(k < j, "an input comes before its consumer");
+        // Passes `k`'s first contribution, `g` itself, if nothing else adds to it.
+        let mut pass = |k: usize| {
+            debug_assert!(k < j, "an input comes before its consumer");
+            let passes = local(&k) && !added(k);
+            if passes {
                 passed.push((k, g));
-                if let Backward::Binary { da, .. } = &mut step {
-                    *da = None;
-                    kept.push(step);
-                }
             }
-            _ => kept.push(step),
+            passes
+        };
+        let has_work = match &mut step {
+            Backward::Unary {
+                op: UnaryOp::Offset(_),
+                dx: (k, false),
+                ..
+            } => !pass(*k),
+            Backward::Binary { op, da, db, .. } => {
+                let sides = match op {
+                    BinaryOp::Add => [true, true],
+                    BinaryOp::Sub => [true, false],
+                    _ => [false, false],
+                };
+                for (sink, one) in [&mut *da, &mut *db].into_iter().zip(sides) {
+                    if one
+                        && let Some((k, false)) = *sink
+                        && pass(k)
+                    {
+                        *sink = None;
+                    }
+                }
+                da.is_some() || db.is_some()
+            }
+            _ => true,
+        };
+        if has_work {
+            kept.push(step);
         }
     }
     kept
