@@ -522,7 +522,8 @@ pub(crate) fn backward_run<T: Real>(
     } = a;
     let len = nodes[top].span.len;
     let mut steps = ArrayVec::<Backward<T>, MAX_PENDING>::new();
-    // Nodes whose adjoints the run reads or writes; each becomes a slot.
+    // Nodes whose adjoints the run reads or writes; each becomes a slot (the
+    // planning stops before they would outnumber `MAX_SLOTS`).
     let mut ids = ArrayVec::<usize, MAX_SLOTS>::new();
     // Of those, the ones the run writes first, and the ones it steps through.
     let mut born = ArrayVec::<usize, MAX_SLOTS>::new();
@@ -603,15 +604,8 @@ pub(crate) fn backward_run<T: Real>(
 
     let local = |id: &usize| stepped.contains(id) && born.contains(id) && !nodes[*id].retain;
     let mut steps = pass_through(&steps, &stepped, local);
-    // The adjoints the steps read or write, now that some are passed through.
-    ids.clear();
-    for &step in &steps {
-        for id in step.adjoints() {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
+    // An adjoint passed through is read where it was passed from: no slot.
+    ids.retain(|id| steps.iter().any(|step| step.adjoints().any(|a| a == *id)));
 
     // Node ids to slots: the adjoints in node (= arena) order, each in the
     // arena or, if only this run touches it, in scratch.
