@@ -138,7 +138,12 @@ impl<'t, T: Real> Var<'t, T> {
         );
     }
 
+    /// Inlined into every op method, so the op is a constant there and its
+    /// rule is picked at compile time. Called instead, the op went through
+    /// memory and was read back wider than it was written: a store-forwarding
+    /// stall on every recorded unary op (a third of `unary`'s time, by `perf`).
     #[track_caller]
+    #[inline(always)]
     fn unary(self, op: UnaryOp<T>) -> Self {
         Var::new(self.tape, self.tape.record_unary(op, self.id))
     }
