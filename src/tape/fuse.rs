@@ -351,10 +351,10 @@ pub(crate) fn ensure_computed<T: Real>(a: &mut Arena<T>, par: Par, ids: &[NodeId
 /// Recomputes node `id`'s values into the arena if a flush dropped them, its
 /// dropped inputs first.
 pub(crate) fn materialize<T: Real>(a: &mut Arena<T>, par: Par, id: NodeId) {
-    let node = a.nodes[id.index()];
-    if node.values != ValueState::Dropped {
+    if a.nodes[id.index()].values != ValueState::Dropped {
         return;
     }
+    let node = a.nodes[id.index()];
     for input in node.op.inputs() {
         materialize(a, par, input);
     }

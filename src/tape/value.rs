@@ -62,9 +62,9 @@ impl<T: Real> Tape<T> {
             fuse::ensure_computed(&mut a, self.par(), &[id]);
         }
         let a = self.arena();
-        let node = a.nodes[id.index()];
-        ValueRef(if node.values == ValueState::Computed {
-            Inner::Arena(Ref::map(a, |a| &a.values[node.span.range()]))
+        let (state, span) = (a.nodes[id.index()].values, a.nodes[id.index()].span);
+        ValueRef(if state == ValueState::Computed {
+            Inner::Arena(Ref::map(a, |a| &a.values[span.range()]))
         } else {
             Inner::Aside(aside(&a, self.par(), id))
         })
