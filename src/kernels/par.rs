@@ -76,14 +76,14 @@ impl Par {
 #[inline(always)]
 pub fn for_chunks<T: Send, F: Fn(usize, &mut [T]) + Sync>(par: Par, out: &mut [T], f: F) {
     if par.splits(out.len()) {
-        on_pool(out, &f);
+        on_pool(out, f);
     } else {
         f(0, out);
     }
 }
 
 /// [`for_chunks`] on the rayon pool.
-fn on_pool<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], f: &F) {
+fn on_pool<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], f: F) {
     out.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(k, c)| f(k * CHUNK, c));
@@ -99,14 +99,14 @@ pub fn for_chunks2<T: Send, F: Fn(usize, &mut [T], &mut [T]) + Sync>(
 ) {
     debug_assert_eq!(o1.len(), o2.len());
     if par.splits(o1.len()) {
-        on_pool2(o1, o2, &f);
+        on_pool2(o1, o2, f);
     } else {
         f(0, o1, o2);
     }
 }
 
 /// [`for_chunks2`] on the rayon pool.
-fn on_pool2<T: Send, F: Fn(usize, &mut [T], &mut [T]) + Sync>(o1: &mut [T], o2: &mut [T], f: &F) {
+fn on_pool2<T: Send, F: Fn(usize, &mut [T], &mut [T]) + Sync>(o1: &mut [T], o2: &mut [T], f: F) {
     o1.par_chunks_mut(CHUNK)
         .zip(o2.par_chunks_mut(CHUNK))
         .enumerate()
