@@ -62,7 +62,10 @@ impl<T: Real> Tape<T> {
             fuse::ensure_computed(&mut a, self.par(), &[id]);
         }
         let a = self.arena();
-        let (state, span) = (a.nodes[id.index()].values, a.nodes[id.index()].span);
+        let (state, span) = {
+            let node = &a.nodes[id.index()];
+            (node.values, node.span)
+        };
         ValueRef(if state == ValueState::Computed {
             Inner::Arena(Ref::map(a, |a| &a.values[span.range()]))
         } else {
