@@ -125,4 +125,4 @@ pub mod tape;
 pub use dual::{Dual, Dual32, Dual64, DualVec, DualVec32, DualVec64};
 pub use kernels::Par;
 pub use real::{AVX2_ENABLED, Math, Real, lane_name};
-pub use tape::{CustomBackward, Grads, Tape, ValueRef, Var};
+pub use tape::{CustomBackward, Grads, NodeId, Tape, ValueRef, Var};

@@ -172,6 +172,7 @@ impl<T: Real> Tape<T> {
                     a.written[i] = true;
                 }
             }
+            a.swept = output.index() + 1;
         }
         Grads {
             tape: self,

@@ -19,7 +19,7 @@ pub use var::Var;
 use crate::kernels::fused::BlockScratch;
 use crate::kernels::{self, Par};
 use crate::real::Real;
-use node::{Node, Op};
+use node::{Node, Op, ValueState};
 
 /// The largest number of nodes a tape can hold: ids are `u32`.
 pub const MAX_NODES: usize = u32::MAX as usize;
@@ -94,6 +94,10 @@ pub(crate) struct Arena<T: Real> {
     pub dropped: bool,
     /// Fused backward runs' block-local adjoints (see `tape::fuse`).
     pub block_scratch: BlockScratch<T>,
+    /// The inputs before this node hold the gradients of the last backward
+    /// sweep in `adjoints`: those up to its output, and kept by every
+    /// truncation since.
+    pub swept: usize,
 }
 
 impl<T: Real> Default for Tape<T> {
@@ -120,6 +124,7 @@ impl<T: Real> Tape<T> {
                 pending: None,
                 dropped: false,
                 block_scratch: BlockScratch::default(),
+                swept: 0,
             }),
             par: Cell::new(Par::Rayon),
             fusion: Cell::new(true),
@@ -246,14 +251,143 @@ impl<T: Real> Tape<T> {
     /// let y = x * 2.0; // error: `tape` is borrowed by `x`
     /// ```
     pub fn clear(&mut self) {
-        let arena = self.arena.get_mut();
-        arena.nodes.clear();
-        arena.customs.clear();
-        arena.retained.clear();
-        arena.pending = None;
-        arena.dropped = false;
-        arena.used = 0;
-        arena.partials_used = 0;
+        self.truncate(0);
+    }
+
+    /// Forgets every node after the first `len` and keeps those, with their
+    /// values, and every buffer's capacity; `len` at or past [`Tape::len`]
+    /// changes nothing (as [`Vec::truncate`]).
+    ///
+    /// Inputs recorded once before the first evaluation then stay on the tape
+    /// across evaluations, and are not copied in again for each: the loop over
+    /// fixed data, or over many seeds at one point. [`Tape::get`] hands out a
+    /// kept node's [`Var`] again, [`Tape::update`] changes an input's values
+    /// in place.
+    ///
+    /// ```
+    /// use dualtape::Tape;
+    ///
+    /// let mut tape = Tape::<f64>::new();
+    /// let x = tape.var(&[3.0, 4.0]).id(); // recorded (copied) once
+    /// let inputs = tape.len();
+    /// for _ in 0..3 {
+    ///     tape.truncate(inputs); // forgets the last evaluation, keeps `x`
+    ///     let x = tape.get(x).expect("x is kept");
+    ///     let grads = (x * x).sum().backward();
+    ///     assert_eq!(grads.wrt(x), &[6.0, 8.0]);
+    /// }
+    /// ```
+    ///
+    /// Taking `&mut self` ends every [`Var`] of the tape, as [`Tape::clear`].
+    pub fn truncate(&mut self, len: usize) {
+        let par = self.par();
+        let a = self.arena.get_mut();
+        if len >= a.nodes.len() {
+            return;
+        }
+        match a.pending {
+            // Deferred nodes among the kept ones get their values now.
+            Some(p) if p.first < len => fuse::flush(a, par, &[]),
+            _ => a.pending = None,
+        }
+        let kept = &a.nodes[..len];
+        let (used, partials_used) = kept.last().map_or((0, 0), |n| {
+            (n.span.start + n.span.len, n.partial.start + n.partial.len)
+        });
+        let customs = kept
+            .iter()
+            .filter(|n| matches!(n.op, Op::Custom(_)))
+            .count();
+        a.dropped = kept.iter().any(|n| n.values == ValueState::Dropped);
+        a.swept = a.swept.min(len);
+        a.nodes.truncate(len);
+        a.customs.truncate(customs);
+        a.retained.retain(|id| id.index() < len);
+        a.used = used;
+        a.partials_used = partials_used;
+    }
+
+    /// Changes input `id`'s values in place: `f` gets them, and their gradient
+    /// from the last backward sweep (`None` if the input is a constant, or no
+    /// sweep since it was recorded reached it). Returns what `f` returns.
+    ///
+    /// The gradient is that sweep's, at the values the input had then: every
+    /// input of one evaluation can be stepped by it in turn, and a second
+    /// `update` before the next sweep gets the same gradient again.
+    ///
+    /// The nodes from the first computed one after `id` on are forgotten (as
+    /// by [`Tape::truncate`]): they were computed from the old values. Inputs
+    /// recorded before that stay, so a tape that records its inputs first
+    /// keeps all of them: the optimiser's step.
+    ///
+    /// ```
+    /// use dualtape::Tape;
+    ///
+    /// let mut tape = Tape::<f64>::new();
+    /// let w = tape.var(&[1.0, -2.0]).id();
+    /// let inputs = tape.len();
+    /// for _ in 0..50 {
+    ///     let w = tape.get(w).expect("inputs are kept");
+    ///     let loss = ((w - 3.0) * (w - 3.0)).sum(); // minimum at w = 3
+    ///     drop(loss.backward());
+    ///     tape.update(w.id(), |w, grad| {
+    ///         let grad = grad.expect("a sweep just ran");
+    ///         w.iter_mut().zip(grad).for_each(|(w, g)| *w -= 0.25 * g);
+    ///     });
+    ///     assert_eq!(tape.len(), inputs);
+    /// }
+    /// let w = tape.get(w).unwrap();
+    /// assert!(w.value().iter().all(|&w| (w - 3.0).abs() < 1e-9));
+    /// ```
+    ///
+    /// # Panics
+    /// If the tape holds no node `id`, or node `id` is not an input
+    /// ([`Tape::var`] or [`Tape::constant`]).
+    #[track_caller]
+    pub fn update<R>(&mut self, id: NodeId, f: impl FnOnce(&mut [T], Option<&[T]>) -> R) -> R {
+        let a = self.arena.get_mut();
+        let i = id.index();
+        let Some(node) = a.nodes.get(i) else {
+            panic!(
+                "dualtape: update: the tape holds no node {i} (it holds {}); was the id \
+                 recorded before a clear, or on another tape?",
+                a.nodes.len()
+            );
+        };
+        if !matches!(node.op, Op::Leaf | Op::Constant) {
+            panic!(
+                "dualtape: update: node {i} is not an input (`Tape::var` or `Tape::constant`) \
+                 but computed from other nodes; only inputs can be changed in place"
+            );
+        }
+        let (span, needs_grad) = (node.span, node.needs_grad);
+        let computed = a.nodes[i..]
+            .iter()
+            .position(|n| !matches!(n.op, Op::Leaf | Op::Constant));
+        let grad = (i < a.swept && needs_grad).then(|| &a.adjoints[span.range()]);
+        let out = f(&mut a.values[span.range()], grad);
+        if let Some(k) = computed {
+            self.truncate(i + k);
+        }
+        out
+    }
+
+    /// Node `id` as a [`Var`] of this tape, or `None` if the tape holds fewer
+    /// nodes: how code gets back to a node kept by [`Tape::truncate`] once the
+    /// `&mut` call has ended its `Var`s.
+    ///
+    /// Ids are indices: an id from another tape, or from before a
+    /// [`Tape::clear`], names whatever node this tape holds at that index.
+    ///
+    /// ```
+    /// use dualtape::Tape;
+    ///
+    /// let tape = Tape::<f32>::new();
+    /// let x = tape.var(&[1.0, 2.0]);
+    /// assert_eq!(tape.get(x.id()).map(|v| v.len()), Some(2));
+    /// ```
+    pub fn get(&self, id: NodeId) -> Option<Var<'_, T>> {
+        (id.index() < self.len()).then(|| Var::new(self, id))
     }
 
     /// The arena, for recording. Panics, naming the cause, while a borrow from
