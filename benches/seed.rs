@@ -1,12 +1,16 @@
 //! The seed workloads W1–W4 at every size, each beside the hand-written loops
-//! that compute the same value and gradient: `seed/W*/type/n/{ad,
+//! that compute the same value and gradient: `seed/W*/type/n/{ad, ad_resident,
 //! handwritten_scalar, handwritten_simd}`.
 //!
-//! One evaluation is record + forward + backward on a cleared tape (the loop an
+//! One evaluation is record + forward + backward on a reused tape (the loop an
 //! optimiser runs; `benches/steady.rs` compares it with a fresh tape), with
 //! kernels on the calling thread (`Par::Sequential`; `benches/parallel.rs`
-//! measures threads). Before timing, each case runs once and the baselines'
-//! values and gradients are checked against the tape's.
+//! measures threads). `ad` clears the tape and records (copies) the inputs
+//! each time; `ad_resident` records them once and truncates the tape back to
+//! them (`Tape::truncate`), as a loop over fixed data or an optimiser that
+//! updates its parameters in place (`Tape::update`) does. Before timing, each
+//! case runs once both ways and the baselines' values and gradients are
+//! checked against the tape's.
 
 #[allow(dead_code)]
 mod common;
@@ -18,16 +22,22 @@ use common::config::{SIZES, configure, id};
 use common::data::{ones, uniform};
 use common::seed::*;
 use criterion::{Criterion, criterion_group, criterion_main};
-use dualtape::Tape;
+use dualtape::{NodeId, Tape, Var};
 
 /// A workload of one input with a scalar output (W1, W4): the tape against
 /// both hand-written loops, which return the value and write the gradient.
-type Single<T> = (
-    fn(&Tape<T>, &[T]),
-    fn(&Tape<T>, &[T]),
-    fn(&[T], &mut [T]) -> T,
-    fn(&[T], &mut [T]) -> T,
-);
+struct Single<T: Scalar> {
+    /// Records the input and evaluates.
+    eval: fn(&Tape<T>, &[T]),
+    /// Evaluates on an input already on the tape.
+    eval_on: for<'t> fn(Var<'t, T>),
+    /// Records the input, evaluates once and checks the baselines against it.
+    check: fn(&Tape<T>, &[T]),
+    /// The same on an input already on the tape.
+    check_on: for<'t> fn(Var<'t, T>, &[T]),
+    scalar: fn(&[T], &mut [T]) -> T,
+    simd: fn(&[T], &mut [T]) -> T,
+}
 
 /// Benches `seed/{name}/type/n/*` on `x` uniform in `lo..hi`: `eval`, checked
 /// first by `check`, beside the scalar and SIMD loops.
@@ -37,33 +47,60 @@ fn single<T: Scalar>(
     (lo, hi, data_seed): (f64, f64, u64),
     f: Single<T>,
 ) {
-    let (eval, check, scalar, simd) = f;
     let mut g = c.benchmark_group(format!("seed/{name}/{}", T::NAME));
     for n in SIZES {
         configure(&mut g, n);
         let x = uniform::<T>(n, lo, hi, data_seed);
         let mut tape = sequential_tape::<T>();
-        check(&tape, &x);
+        (f.check)(&tape, &x);
+        let (mut resident, xr) = resident_tape(&[&x]);
+        (f.check_on)(resident.get(xr[0]).expect("inputs are kept"), &x);
         let mut out = vec![T::zero(); n];
         g.bench_function(id(n, "ad"), |b| {
             b.iter(|| {
                 tape.clear();
-                eval(&tape, black_box(&x));
+                (f.eval)(&tape, black_box(&x));
+            })
+        });
+        g.bench_function(id(n, "ad_resident"), |b| {
+            b.iter(|| {
+                resident.truncate(xr.len());
+                (f.eval_on)(resident.get(xr[0]).expect("inputs are kept"));
             })
         });
         g.bench_function(id(n, "handwritten_scalar"), |b| {
-            b.iter(|| black_box(scalar(black_box(&x), black_box(&mut out))))
+            b.iter(|| black_box((f.scalar)(black_box(&x), black_box(&mut out))))
         });
         g.bench_function(id(n, "handwritten_simd"), |b| {
-            b.iter(|| black_box(simd(black_box(&x), black_box(&mut out))))
+            b.iter(|| black_box((f.simd)(black_box(&x), black_box(&mut out))))
         });
     }
     g.finish();
 }
 
+/// A sequential tape holding `inputs` as vars, and their ids.
+fn resident_tape<T: Scalar>(inputs: &[&[T]]) -> (Tape<T>, Vec<NodeId>) {
+    let tape = sequential_tape::<T>();
+    let ids = inputs.iter().map(|x| tape.var(x).id()).collect();
+    (tape, ids)
+}
+
+/// The two inputs `ab` of a resident tape.
+fn kept<'t, T: Scalar>(tape: &'t Tape<T>, ab: &[NodeId]) -> (Var<'t, T>, Var<'t, T>) {
+    let get = |id| tape.get(id).expect("inputs are kept");
+    (get(ab[0]), get(ab[1]))
+}
+
 /// W1: `y = ‖x‖₂`, gradient `x/‖x‖`.
 fn w1<T: Scalar>(c: &mut Criterion) {
-    let f: Single<T> = (w1_eval, check_w1, w1_scalar, w1_simd);
+    let f = Single::<T> {
+        eval: w1_eval,
+        eval_on: w1_eval_on,
+        check: check_w1,
+        check_on: check_w1_on,
+        scalar: w1_scalar,
+        simd: w1_simd,
+    };
     single(c, "W1", (-1.0, 1.0, 1), f);
 }
 
@@ -76,11 +113,22 @@ fn w2<T: Scalar>(c: &mut Criterion) {
         let seed = ones::<T>(n);
         let mut tape = sequential_tape::<T>();
         check_w2(&tape, &x, &seed);
+        let (mut resident, xr) = resident_tape(&[&x]);
+        check_w2_on(resident.get(xr[0]).expect("inputs are kept"), &x, &seed);
         let (mut y, mut gx) = (vec![T::zero(); n], vec![T::zero(); n]);
         g.bench_function(id(n, "ad"), |b| {
             b.iter(|| {
                 tape.clear();
                 w2_ad(&tape, black_box(&x), &seed, |y, gx| {
+                    black_box((y, gx));
+                })
+            })
+        });
+        g.bench_function(id(n, "ad_resident"), |b| {
+            b.iter(|| {
+                resident.truncate(xr.len());
+                let xv = resident.get(xr[0]).expect("inputs are kept");
+                w2_on(xv, &seed, |y, gx| {
                     black_box((y, gx));
                 })
             })
@@ -104,11 +152,22 @@ fn w3<T: Scalar>(c: &mut Criterion) {
         let seed = ones::<T>(n);
         let mut tape = sequential_tape::<T>();
         check_w3(&tape, &a, &bb, &seed);
+        let (mut resident, ab) = resident_tape(&[&a, &bb]);
+        check_w3_on(kept(&resident, &ab), &a, &bb, &seed);
         let (mut q, mut ga, mut gb) = (vec![T::zero(); n], vec![T::zero(); n], vec![T::zero(); n]);
         g.bench_function(id(n, "ad"), |b| {
             b.iter(|| {
                 tape.clear();
                 w3_ad(&tape, black_box(&a), black_box(&bb), &seed, |q, ga, gb| {
+                    black_box((q, ga, gb));
+                })
+            })
+        });
+        g.bench_function(id(n, "ad_resident"), |b| {
+            b.iter(|| {
+                resident.truncate(ab.len());
+                let (av, bv) = kept(&resident, &ab);
+                w3_on(av, bv, &seed, |q, ga, gb| {
                     black_box((q, ga, gb));
                 })
             })
@@ -143,7 +202,14 @@ fn w3<T: Scalar>(c: &mut Criterion) {
 
 /// W4: `y = Σ tanh(x)·exp(−x²) + sin(x)/(1 + x²)`, gradient.
 fn w4<T: Scalar>(c: &mut Criterion) {
-    let f: Single<T> = (w4_eval, check_w4, w4_scalar, w4_simd);
+    let f = Single::<T> {
+        eval: w4_eval,
+        eval_on: w4_eval_on,
+        check: check_w4,
+        check_on: check_w4_on,
+        scalar: w4_scalar,
+        simd: w4_simd,
+    };
     single(c, "W4", (-2.0, 3.0, 5), f);
 }
 

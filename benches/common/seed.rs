@@ -8,7 +8,7 @@
 
 use std::hint::black_box;
 
-use dualtape::{Par, Tape};
+use dualtape::{Par, Tape, Var};
 use num_traits::Float;
 
 use super::check::{assert_close, assert_close1};
@@ -17,13 +17,19 @@ use super::loops::{map, map_2_2, map_3_3, sum_and_map, sum_map};
 
 // ---------------------------------------------------------------- W1: ‖x‖₂
 
-/// W1 on the tape: `y = ‖x‖₂`, `y.backward()`; calls `read(y, ∂y/∂x)`.
+/// W1 on the tape: records `x`, then [`w1_on`].
 #[inline(never)]
 pub fn w1_ad<T: Scalar>(tape: &Tape<T>, x: &[T], read: impl FnOnce(T, &[T])) {
-    let xv = tape.var(x);
-    let y = xv.norm();
+    w1_on(tape.var(x), read)
+}
+
+/// W1 on an input already on the tape: `y = ‖x‖₂`, `y.backward()`; calls
+/// `read(y, ∂y/∂x)`.
+#[inline(never)]
+pub fn w1_on<T: Scalar>(x: Var<'_, T>, read: impl FnOnce(T, &[T])) {
+    let y = x.norm();
     let g = y.backward();
-    read(y.item(), g.wrt(xv));
+    read(y.item(), g.wrt(x));
 }
 
 /// W1 by hand, plain scalar: one pass for `Σx²`, one writing `g = x/‖x‖` (0 at
@@ -62,13 +68,19 @@ pub fn w1_simd<T: Scalar>(x: &[T], g: &mut [T]) -> T {
 
 // ---------------------------------------------------------------- W2: x·x
 
-/// W2 on the tape: `y = x·x`, `y.backward_with(seed)`; calls `read(y, ∂/∂x)`.
+/// W2 on the tape: records `x`, then [`w2_on`].
 #[inline(never)]
 pub fn w2_ad<T: Scalar>(tape: &Tape<T>, x: &[T], seed: &[T], read: impl FnOnce(&[T], &[T])) {
-    let xv = tape.var(x);
-    let y = xv * xv;
+    w2_on(tape.var(x), seed, read)
+}
+
+/// W2 on an input already on the tape: `y = x·x`, `y.backward_with(seed)`;
+/// calls `read(y, ∂/∂x)`.
+#[inline(never)]
+pub fn w2_on<T: Scalar>(x: Var<'_, T>, seed: &[T], read: impl FnOnce(&[T], &[T])) {
+    let y = x * x;
     let g = y.backward_with(seed);
-    read(&y.value(), g.wrt(xv));
+    read(&y.value(), g.wrt(x));
 }
 
 /// W2 by hand, plain scalar: `y = x²`, `g = 2x·seed`, one pass.
@@ -90,8 +102,7 @@ pub fn w2_simd<T: Scalar>(x: &[T], seed: &[T], y: &mut [T], g: &mut [T]) {
 
 // ---------------------------------------------------------------- W3: 3a³ − b²
 
-/// W3 on the tape: `q = 3a³ − b²`, `q.backward_with(seed)`; calls
-/// `read(q, ∂/∂a, ∂/∂b)`.
+/// W3 on the tape: records `a` and `b`, then [`w3_on`].
 #[inline(never)]
 pub fn w3_ad<T: Scalar>(
     tape: &Tape<T>,
@@ -100,11 +111,22 @@ pub fn w3_ad<T: Scalar>(
     seed: &[T],
     read: impl FnOnce(&[T], &[T], &[T]),
 ) {
-    let (av, bv) = (tape.var(a), tape.var(b));
+    w3_on(tape.var(a), tape.var(b), seed, read)
+}
+
+/// W3 on inputs already on the tape: `q = 3a³ − b²`, `q.backward_with(seed)`;
+/// calls `read(q, ∂/∂a, ∂/∂b)`.
+#[inline(never)]
+pub fn w3_on<T: Scalar>(
+    a: Var<'_, T>,
+    b: Var<'_, T>,
+    seed: &[T],
+    read: impl FnOnce(&[T], &[T], &[T]),
+) {
     // `3.0 * a.powi(3)` records the same Scale node; the generic spelling needs `T::lit`.
-    let q = av.powi(3) * T::lit(3.0) - bv.powi(2);
+    let q = a.powi(3) * T::lit(3.0) - b.powi(2);
     let g = q.backward_with(seed);
-    read(&q.value(), g.wrt(av), g.wrt(bv));
+    read(&q.value(), g.wrt(a), g.wrt(b));
 }
 
 /// W3 by hand, plain scalar: `q = 3a³ − b²`, `ga = 9a²·seed`, `gb = −2b·seed`,
@@ -139,15 +161,21 @@ pub fn w3_simd<T: Scalar>(a: &[T], b: &[T], seed: &[T], q: &mut [T], ga: &mut [T
 
 // ------------------------------------- W4: Σ tanh(x)·exp(−x²) + sin(x)/(1 + x²)
 
-/// W4 on the tape: `y = Σ tanh(x)·exp(−x²) + sin(x)/(1 + x²)`, `y.backward()`
-/// (ten elementwise nodes and a sum); calls `read(y, ∂y/∂x)`.
+/// W4 on the tape: records `x`, then [`w4_on`].
 #[inline(never)]
 pub fn w4_ad<T: Scalar>(tape: &Tape<T>, x: &[T], read: impl FnOnce(T, &[T])) {
-    let xv = tape.var(x);
-    let x2 = xv * xv;
-    let y = (xv.tanh() * (-x2).exp() + xv.sin() / (x2 + T::one())).sum();
+    w4_on(tape.var(x), read)
+}
+
+/// W4 on an input already on the tape: `y = Σ tanh(x)·exp(−x²) + sin(x)/(1 +
+/// x²)`, `y.backward()` (ten elementwise nodes and a sum); calls
+/// `read(y, ∂y/∂x)`.
+#[inline(never)]
+pub fn w4_on<T: Scalar>(x: Var<'_, T>, read: impl FnOnce(T, &[T])) {
+    let x2 = x * x;
+    let y = (x.tanh() * (-x2).exp() + x.sin() / (x2 + T::one())).sum();
     let g = y.backward();
-    read(y.item(), g.wrt(xv));
+    read(y.item(), g.wrt(x));
 }
 
 /// W4's element and its derivative, with `t = tanh x`, `e = exp(−x²)`,
@@ -230,12 +258,31 @@ pub fn w4_eval<T: Scalar>(tape: &Tape<T>, x: &[T]) {
     })
 }
 
+/// [`w1_eval`] on an input already on the tape.
+pub fn w1_eval_on<T: Scalar>(x: Var<'_, T>) {
+    w1_on(x, |y, g| {
+        black_box((y, g));
+    })
+}
+
+/// [`w4_eval`] on an input already on the tape.
+pub fn w4_eval_on<T: Scalar>(x: Var<'_, T>) {
+    w4_on(x, |y, g| {
+        black_box((y, g));
+    })
+}
+
 // ---------------------------------------------------------------- checks
 
 /// Runs W1 on `tape` and both baselines once; panics unless all agree.
 pub fn check_w1<T: Scalar>(tape: &Tape<T>, x: &[T]) {
+    check_w1_on(tape.var(x), x)
+}
+
+/// As [`check_w1`], with `x` on the tape already as `xv`.
+pub fn check_w1_on<T: Scalar>(xv: Var<'_, T>, x: &[T]) {
     let (mut want, mut y) = (Vec::new(), T::zero());
-    w1_ad(tape, x, |v, g| (y, want) = (v, g.to_vec()));
+    w1_on(xv, |v, g| (y, want) = (v, g.to_vec()));
     let mut g = vec![T::zero(); x.len()];
     for (name, f) in [
         (
@@ -252,8 +299,13 @@ pub fn check_w1<T: Scalar>(tape: &Tape<T>, x: &[T]) {
 
 /// Runs W2 on `tape` and both baselines once; panics unless all agree.
 pub fn check_w2<T: Scalar>(tape: &Tape<T>, x: &[T], seed: &[T]) {
+    check_w2_on(tape.var(x), x, seed)
+}
+
+/// As [`check_w2`], with `x` on the tape already as `xv`.
+pub fn check_w2_on<T: Scalar>(xv: Var<'_, T>, x: &[T], seed: &[T]) {
     let (mut wy, mut wg) = (Vec::new(), Vec::new());
-    w2_ad(tape, x, seed, |y, g| (wy, wg) = (y.to_vec(), g.to_vec()));
+    w2_on(xv, seed, |y, g| (wy, wg) = (y.to_vec(), g.to_vec()));
     let n = x.len();
     let (mut y, mut g) = (vec![T::zero(); n], vec![T::zero(); n]);
     type F<T> = fn(&[T], &[T], &mut [T], &mut [T]);
@@ -269,8 +321,13 @@ pub fn check_w2<T: Scalar>(tape: &Tape<T>, x: &[T], seed: &[T]) {
 
 /// Runs W3 on `tape` and both baselines once; panics unless all agree.
 pub fn check_w3<T: Scalar>(tape: &Tape<T>, a: &[T], b: &[T], seed: &[T]) {
+    check_w3_on((tape.var(a), tape.var(b)), a, b, seed)
+}
+
+/// As [`check_w3`], with `a` and `b` on the tape already as `on`.
+pub fn check_w3_on<T: Scalar>(on: (Var<'_, T>, Var<'_, T>), a: &[T], b: &[T], seed: &[T]) {
     let (mut wq, mut wa, mut wb) = (Vec::new(), Vec::new(), Vec::new());
-    w3_ad(tape, a, b, seed, |q, ga, gb| {
+    w3_on(on.0, on.1, seed, |q, ga, gb| {
         (wq, wa, wb) = (q.to_vec(), ga.to_vec(), gb.to_vec())
     });
     let n = a.len();
@@ -289,8 +346,13 @@ pub fn check_w3<T: Scalar>(tape: &Tape<T>, a: &[T], b: &[T], seed: &[T]) {
 
 /// Runs W4 on `tape` and both baselines once; panics unless all agree.
 pub fn check_w4<T: Scalar>(tape: &Tape<T>, x: &[T]) {
+    check_w4_on(tape.var(x), x)
+}
+
+/// As [`check_w4`], with `x` on the tape already as `xv`.
+pub fn check_w4_on<T: Scalar>(xv: Var<'_, T>, x: &[T]) {
     let (mut want, mut y) = (Vec::new(), T::zero());
-    w4_ad(tape, x, |v, g| (y, want) = (v, g.to_vec()));
+    w4_on(xv, |v, g| (y, want) = (v, g.to_vec()));
     let mut g = vec![T::zero(); x.len()];
     for (name, f) in [
         (
