@@ -4,6 +4,8 @@
 //! evaluation on a truncated tape must give the bits a fresh tape gives, fused
 //! or not, whatever state the forgotten nodes were in.
 
+use std::rc::Rc;
+
 use dualtape::{Tape, Var};
 
 /// Several fusion blocks and a tail.
@@ -88,9 +90,18 @@ fn get_is_none_past_the_last_node() {
     assert!(tape.get(yid).is_none());
 }
 
+/// A tape whose stale value arena is NaN, so a value read without being
+/// computed shows.
+fn poisoned() -> Tape<f64> {
+    let mut tape = Tape::<f64>::new();
+    tape.constant(&vec![f64::NAN; 10 * LONG]);
+    tape.clear();
+    tape
+}
+
 /// Truncating inside a pending fused run computes the kept deferred nodes
-/// (those a flush left out of memory are recomputed when read), and drops
-/// the others.
+/// (those a flush leaves out of memory are recomputed when read or recorded
+/// on), and forgets the others.
 #[test]
 fn truncating_inside_a_fused_run_keeps_the_kept_nodes_values() {
     let x = xs(LONG, 1.0);
@@ -100,31 +111,43 @@ fn truncating_inside_a_fused_run_keeps_the_kept_nodes_values() {
         let xv = tape.var(&x);
         let a = xv * xv;
         let b = a.exp();
-        let (av, bv) = (bits(&a.value()), bits(&b.value()));
-        (av, bv, evaluate_on(b, xv))
+        let (ea, eb) = (evaluate_on(a, xv), evaluate_on(b, xv));
+        (ea, eb, bits(&a.value()), bits(&b.value()))
     };
     for pending in [true, false] {
-        let mut tape = Tape::<f64>::new();
+        let mut tape = poisoned();
         let xv = tape.var(&x);
         let a = xv * xv;
         let b = a.exp();
         let c = b.sin() * 2.0;
         if !pending {
-            // A flush that keeps only `c`'s values in memory: `a` and `b` are dropped.
+            // A flush that keeps `c`'s values and what the sweep reads: `a`
+            // (read by no rule: `exp`'s reads its output) is dropped.
             let _ = c.sum();
         }
         let (xid, aid, bid) = (xv.id(), a.id(), b.id());
         tape.truncate(3);
         let xv = tape.get(xid).unwrap();
         let (a, b) = (tape.get(aid).unwrap(), tape.get(bid).unwrap());
+        // Recorded on before any read: the dropped `a` must be recomputed.
+        let (ea, eb) = (evaluate_on(a, xv), evaluate_on(b, xv));
         let (av, bv) = (bits(&a.value()), bits(&b.value()));
-        assert_eq!(
-            (av, bv),
-            (reference.0.clone(), reference.1.clone()),
-            "pending {pending}"
-        );
-        assert_eq!(evaluate_on(b, xv), reference.2, "pending {pending}");
+        assert_eq!((ea, eb, av, bv), reference, "pending {pending}");
     }
+}
+
+/// A deferred run that began after the cut is forgotten whole.
+#[test]
+fn truncating_before_a_fused_run_forgets_it() {
+    let x = xs(LONG, 2.0);
+    let want = fresh(&x, false);
+    let mut tape = poisoned();
+    let xv = tape.var(&x);
+    let _computed = xv.sum();
+    let _deferred = xv.exp() * 2.0;
+    let xid = xv.id();
+    tape.truncate(1);
+    assert_eq!(evaluate(tape.get(xid).unwrap()), want);
 }
 
 #[test]
@@ -140,9 +163,17 @@ fn truncate_forgets_the_custom_ops_and_retained_gradients_after_it() {
         }
     });
     let (xid, cid) = (x.id(), cube.id());
-    let twice = tape.custom(&[cube], &[0.0, 0.0], |_| panic!("forgotten"));
+    // The forgotten op's rule holds a counted reference: truncating drops it.
+    let held = Rc::new(());
+    let in_rule = Rc::clone(&held);
+    let twice = tape.custom(&[cube], &[0.0, 0.0], move |_| {
+        let _ = &in_rule;
+        panic!("forgotten")
+    });
     let _ = twice.retain_grad();
+    assert_eq!(Rc::strong_count(&held), 2);
     tape.truncate(2);
+    assert_eq!(Rc::strong_count(&held), 1);
     let (x, cube) = (tape.get(xid).unwrap(), tape.get(cid).unwrap());
     // A custom op recorded after the cut takes the forgotten one's place; the
     // kept one keeps its own rule.
@@ -234,6 +265,36 @@ fn update_keeps_inputs_recorded_before_the_first_computed_node_after_it() {
     assert_eq!(tape.get(b).unwrap().item(), 2.0);
     let sum = tape.get(a).unwrap() + tape.get(b).unwrap();
     assert_eq!(sum.item(), 12.0);
+}
+
+/// An input recorded inside a pending fused run, updated: the run is cut
+/// before the first node that read it, and the next evaluation sees the new
+/// values.
+#[test]
+fn update_of_an_input_inside_a_fused_run() {
+    let (x, w0, w1) = (xs(LONG, 0.3), xs(LONG, 0.9), xs(LONG, 1.7));
+    let want = {
+        let tape = Tape::<f64>::new();
+        tape.set_fusion(false);
+        let (xv, wv) = (tape.var(&x), tape.var(&w1));
+        let g = (xv.exp() * wv).sum().backward();
+        (bits(g.wrt(xv)), bits(g.wrt(wv)))
+    };
+    let mut tape = poisoned();
+    let xv = tape.var(&x);
+    let e = xv.exp();
+    let wv = tape.var(&w0);
+    let _ = e * wv;
+    let (xid, eid, wid) = (xv.id(), e.id(), wv.id());
+    tape.update(wid, |w, _| w.copy_from_slice(&w1));
+    assert_eq!(tape.len(), 3);
+    let (xv, e, wv) = (
+        tape.get(xid).unwrap(),
+        tape.get(eid).unwrap(),
+        tape.get(wid).unwrap(),
+    );
+    let g = (e * wv).sum().backward();
+    assert_eq!((bits(g.wrt(xv)), bits(g.wrt(wv))), want);
 }
 
 #[test]

@@ -113,6 +113,8 @@ impl<T: Real> Tape<T> {
             if a.adjoints.len() < used {
                 a.adjoints.resize(used, T::zero());
             }
+            // Until this sweep ends, no input holds a finished gradient.
+            a.swept = 0;
             a.written.clear();
             a.written.resize(output.index() + 1, false);
             let out = a.nodes[output.index()];

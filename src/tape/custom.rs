@@ -12,7 +12,8 @@ use crate::real::Real;
 /// writes the inputs' adjoint contributions.
 type BackwardRule<T> = Box<dyn Fn(&mut CustomBackward<'_, T>)>;
 
-/// A custom op's inputs and backward rule, kept on the tape until `clear`.
+/// A custom op's inputs and backward rule, kept on the tape until `clear` or
+/// `truncate` forgets its node.
 pub(crate) struct CustomNode<T> {
     inputs: Vec<NodeId>,
     rule: BackwardRule<T>,

@@ -61,12 +61,12 @@ pub struct Tape<T: Real> {
     node_limit: usize,
 }
 
-/// Everything a tape holds. Buffers only grow; `clear` rewinds the counters.
+/// Everything a tape holds. Buffers only grow; `truncate` rewinds the counters.
 pub(crate) struct Arena<T: Real> {
     /// Every recorded node, in recording order (a topological order).
     pub nodes: Vec<Node<T>>,
     /// Every node's output, back to back. Its length is the high-water mark:
-    /// elements past `used` are stale values from before the last `clear`.
+    /// elements past `used` are stale values of nodes forgotten by `truncate`.
     pub values: Vec<T>,
     /// How much of `values` the current recording uses.
     pub used: usize,
@@ -89,7 +89,7 @@ pub(crate) struct Arena<T: Real> {
     pub customs: Vec<custom::CustomNode<T>>,
     /// The deferred nodes whose values are not computed yet, if any.
     pub pending: Option<fuse::Pending>,
-    /// Whether a flush since the last `clear` dropped some node's values
+    /// Whether a flush dropped some kept node's values
     /// ([`node::ValueState::Dropped`]): only then must readers check their inputs.
     pub dropped: bool,
     /// Fused backward runs' block-local adjoints (see `tape::fuse`).
@@ -229,12 +229,13 @@ impl<T: Real> Tape<T> {
         Var::new(self, id)
     }
 
-    /// Number of nodes recorded since the last [`Tape::clear`].
+    /// Number of nodes on the tape: recorded since the last [`Tape::clear`], and
+    /// not forgotten by [`Tape::truncate`].
     pub fn len(&self) -> usize {
         self.arena.borrow().nodes.len()
     }
 
-    /// Whether nothing has been recorded since the last [`Tape::clear`].
+    /// Whether the tape holds no node ([`Tape::len`] is 0).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -285,40 +286,47 @@ impl<T: Real> Tape<T> {
         if len >= a.nodes.len() {
             return;
         }
-        match a.pending {
-            // Deferred nodes among the kept ones get their values now.
-            Some(p) if p.first < len => fuse::flush(a, par, &[]),
-            _ => a.pending = None,
-        }
-        let kept = &a.nodes[..len];
-        let (used, partials_used) = kept.last().map_or((0, 0), |n| {
+        let (used, partials_used) = a.nodes[..len].last().map_or((0, 0), |n| {
             (n.span.start + n.span.len, n.partial.start + n.partial.len)
         });
-        let customs = kept
-            .iter()
-            .filter(|n| matches!(n.op, Op::Custom(_)))
-            .count();
-        a.dropped = kept.iter().any(|n| n.values == ValueState::Dropped);
-        a.swept = a.swept.min(len);
+        if !a.customs.is_empty() {
+            let forgotten = a.nodes[len..]
+                .iter()
+                .filter(|n| matches!(n.op, Op::Custom(_)))
+                .count();
+            a.customs.truncate(a.customs.len() - forgotten);
+        }
         a.nodes.truncate(len);
-        a.customs.truncate(customs);
         a.retained.retain(|id| id.index() < len);
         a.used = used;
         a.partials_used = partials_used;
+        a.swept = a.swept.min(len);
+        match a.pending {
+            // A deferred run begun among the kept nodes: those get their
+            // values now (the run ends at the cut, so the forgotten ones are
+            // not computed).
+            Some(p) if p.first < len => fuse::flush(a, par, &[]),
+            _ => a.pending = None,
+        }
+        // Only a kept node a flush left without its values keeps the flag up.
+        a.dropped = a.dropped && a.nodes.iter().any(|n| n.values == ValueState::Dropped);
     }
 
     /// Changes input `id`'s values in place: `f` gets them, and their gradient
-    /// from the last backward sweep (`None` if the input is a constant, or no
-    /// sweep since it was recorded reached it). Returns what `f` returns.
+    /// from the last backward sweep. Returns what `f` returns.
     ///
-    /// The gradient is that sweep's, at the values the input had then: every
-    /// input of one evaluation can be stepped by it in turn, and a second
-    /// `update` before the next sweep gets the same gradient again.
+    /// The gradient is that sweep's, at the values the input had then (zeros
+    /// if its output does not depend on the input): every input of one
+    /// evaluation can be stepped by it in turn, and a second `update` before
+    /// the next sweep gets the same gradient again. It is `None` for a
+    /// constant, and for an input recorded after the last sweep's output (or
+    /// after a truncation or clear that forgot that output).
     ///
-    /// The nodes from the first computed one after `id` on are forgotten (as
-    /// by [`Tape::truncate`]): they were computed from the old values. Inputs
-    /// recorded before that stay, so a tape that records its inputs first
-    /// keeps all of them: the optimiser's step.
+    /// First, the nodes from the first computed one after `id` on are
+    /// forgotten (as by [`Tape::truncate`]): they may read the old values.
+    /// Inputs recorded before that stay, so a tape that records all its inputs
+    /// first keeps all of them: the optimiser's step. An input recorded after
+    /// a computed node is forgotten with it when an earlier input is updated.
     ///
     /// ```
     /// use dualtape::Tape;
@@ -350,7 +358,7 @@ impl<T: Real> Tape<T> {
         let Some(node) = a.nodes.get(i) else {
             panic!(
                 "dualtape: update: the tape holds no node {i} (it holds {}); was the id \
-                 recorded before a clear, or on another tape?",
+                 recorded before a clear or truncate, or on another tape?",
                 a.nodes.len()
             );
         };
@@ -364,12 +372,12 @@ impl<T: Real> Tape<T> {
         let computed = a.nodes[i..]
             .iter()
             .position(|n| !matches!(n.op, Op::Leaf | Op::Constant));
-        let grad = (i < a.swept && needs_grad).then(|| &a.adjoints[span.range()]);
-        let out = f(&mut a.values[span.range()], grad);
         if let Some(k) = computed {
             self.truncate(i + k);
         }
-        out
+        let a = self.arena.get_mut();
+        let grad = (i < a.swept && needs_grad).then(|| &a.adjoints[span.range()]);
+        f(&mut a.values[span.range()], grad)
     }
 
     /// Node `id` as a [`Var`] of this tape, or `None` if the tape holds fewer
@@ -377,7 +385,8 @@ impl<T: Real> Tape<T> {
     /// `&mut` call has ended its `Var`s.
     ///
     /// Ids are indices: an id from another tape, or from before a
-    /// [`Tape::clear`], names whatever node this tape holds at that index.
+    /// [`Tape::clear`] or [`Tape::truncate`] that forgot its node, names
+    /// whatever node this tape holds at that index.
     ///
     /// ```
     /// use dualtape::Tape;
