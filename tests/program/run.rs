@@ -1,6 +1,6 @@
 //! Runs a [`Program`] on the tape and holds every node to the reference.
 
-use dualtape::{Real, Tape, Var};
+use dualtape::{NodeId, Real, Tape, Var};
 
 use super::reference::{self, Approx, F32, F64, Kind, Term};
 use super::{Binary, Program, Reduce, Step, Unary, decode};
@@ -77,9 +77,19 @@ impl Keep {
 /// Records `program` on `tape`, one `Var` per step, retaining the gradients
 /// `keep` picks.
 fn record<'t, T: Scalar>(tape: &'t Tape<T>, program: &Program, keep: Keep) -> Vec<Var<'t, T>> {
-    let mut vars: Vec<Var<'t, T>> = Vec::with_capacity(program.steps.len());
+    record_after(tape, program, keep, Vec::with_capacity(program.steps.len()))
+}
+
+/// Records the steps of `program` after the first `vars.len()`, which `vars`
+/// holds already, as [`record`].
+fn record_after<'t, T: Scalar>(
+    tape: &'t Tape<T>,
+    program: &Program,
+    keep: Keep,
+    mut vars: Vec<Var<'t, T>>,
+) -> Vec<Var<'t, T>> {
     let c = |v: f64| T::lit(v);
-    for step in &program.steps {
+    for step in &program.steps[vars.len()..] {
         let v = match *step {
             Step::Input { ref values, var } => {
                 let xs: Vec<T> = values.iter().map(|&v| c(v)).collect();
@@ -237,6 +247,48 @@ fn run<T: Scalar>(program: &Program, k: &Kind) {
         "{}: recording again after clear(), fused, differs from the first run\n{program}",
         k.name
     );
+
+    // And so does recording the steps after a cut again on a tape truncated
+    // there: the whole program is recorded (fused, nothing read, so a
+    // deferred run may span the cut), the tape is cut back to the steps
+    // before `cut`, and the rest is recorded on the kept steps' `Var`s.
+    tape.clear();
+    poison(&tape, program);
+    tape.clear();
+    let ids: Vec<NodeId> = record(&tape, program, Keep::Some)
+        .iter()
+        .map(|v| v.id())
+        .collect();
+    let cut = cut(program);
+    tape.truncate(ids.get(cut).map_or(tape.len(), |id| id.index()));
+    let kept_vars = ids[..cut]
+        .iter()
+        .map(|&id| tape.get(id).expect("the steps before the cut are kept"))
+        .collect();
+    let vars = record_after(&tape, program, Keep::Some, kept_vars);
+    let adjoints = sweep(&vars, program, Keep::Some);
+    let third = Outcome {
+        values: values(&vars),
+        adjoints,
+    };
+    assert!(
+        kept.bits() == third.bits(),
+        "{}: recording the steps from {cut} on again after truncate() differs from the \
+         first run\n{program}",
+        k.name
+    );
+}
+
+/// Where [`run`] cuts `program` to record its tail again: a step set by the
+/// program's length and its first input's length, so that across programs
+/// every position is cut at, the first and past the last included.
+fn cut(program: &Program) -> usize {
+    let steps = program.steps.len();
+    let salt = match program.steps.first() {
+        Some(Step::Input { values, .. }) => values.len(),
+        _ => 0,
+    };
+    (steps * 7 + salt) % (steps + 1)
 }
 
 /// Fills the start of `tape`'s value arena, as much as `program` uses, with
