@@ -157,7 +157,7 @@ impl<T: Real> Tape<T> {
                 {
                     splat = Some(v);
                     top
-                } else if matches!(op, Op::Leaf | Op::Constant) {
+                } else if op.is_input() {
                     top // an input: nothing below it
                 } else {
                     backward_node(a, par, top, seed_of(top));

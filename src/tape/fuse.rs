@@ -533,7 +533,7 @@ pub(crate) fn backward_run<T: Real>(
     while i > 0 {
         let j = i - 1;
         let node = nodes[j];
-        let swept = !node.needs_grad || !written[j] || matches!(node.op, Op::Leaf | Op::Constant);
+        let swept = !node.needs_grad || !written[j] || node.op.is_input();
         if !swept {
             if !fusable(nodes, j, len) || steps.is_full() || ids.remaining_capacity() < 3 {
                 break;

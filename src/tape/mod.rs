@@ -362,16 +362,14 @@ impl<T: Real> Tape<T> {
                 a.nodes.len()
             );
         };
-        if !matches!(node.op, Op::Leaf | Op::Constant) {
+        if !node.op.is_input() {
             panic!(
                 "dualtape: update: node {i} is not an input (`Tape::var` or `Tape::constant`) \
                  but computed from other nodes; only inputs can be changed in place"
             );
         }
         let (span, needs_grad) = (node.span, node.needs_grad);
-        let computed = a.nodes[i..]
-            .iter()
-            .position(|n| !matches!(n.op, Op::Leaf | Op::Constant));
+        let computed = a.nodes[i..].iter().position(|n| !n.op.is_input());
         if let Some(k) = computed {
             self.truncate(i + k);
         }

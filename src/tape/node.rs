@@ -123,6 +123,13 @@ pub enum Op<T> {
 }
 
 impl<T> Op<T> {
+    /// Whether the node is an input (`Tape::var` or `Tape::constant`): its
+    /// values are given, not computed from other nodes.
+    #[inline]
+    pub(crate) fn is_input(&self) -> bool {
+        matches!(self, Op::Leaf | Op::Constant)
+    }
+
     /// The nodes the op reads (a custom op's inputs are kept beside it, not here).
     pub(crate) fn inputs(&self) -> impl Iterator<Item = NodeId> + use<T> {
         let (first, second) = match *self {
