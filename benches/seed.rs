@@ -26,15 +26,13 @@ use dualtape::{NodeId, Tape, Var};
 
 /// A workload of one input with a scalar output (W1, W4): the tape against
 /// both hand-written loops, which return the value and write the gradient.
+/// The tape's side takes the input as a `Var`: recorded just before (`ad`) or
+/// kept on the tape (`ad_resident`).
 struct Single<T: Scalar> {
-    /// Records the input and evaluates.
-    eval: fn(&Tape<T>, &[T]),
-    /// Evaluates on an input already on the tape.
-    eval_on: for<'t> fn(Var<'t, T>),
-    /// Records the input, evaluates once and checks the baselines against it.
-    check: fn(&Tape<T>, &[T]),
-    /// The same on an input already on the tape.
-    check_on: for<'t> fn(Var<'t, T>, &[T]),
+    /// Evaluates, results `black_box`ed.
+    eval: for<'t> fn(Var<'t, T>),
+    /// Evaluates once and checks the baselines against it.
+    check: for<'t> fn(Var<'t, T>, &[T]),
     scalar: fn(&[T], &mut [T]) -> T,
     simd: fn(&[T], &mut [T]) -> T,
 }
@@ -52,20 +50,20 @@ fn single<T: Scalar>(
         configure(&mut g, n);
         let x = uniform::<T>(n, lo, hi, data_seed);
         let mut tape = sequential_tape::<T>();
-        (f.check)(&tape, &x);
+        (f.check)(tape.var(&x), &x);
         let (mut resident, xr) = resident_tape(&[&x]);
-        (f.check_on)(resident.get(xr[0]).expect("inputs are kept"), &x);
+        (f.check)(input(&resident, xr[0]), &x);
         let mut out = vec![T::zero(); n];
         g.bench_function(id(n, "ad"), |b| {
             b.iter(|| {
                 tape.clear();
-                (f.eval)(&tape, black_box(&x));
+                (f.eval)(tape.var(black_box(&x)));
             })
         });
         g.bench_function(id(n, "ad_resident"), |b| {
             b.iter(|| {
                 resident.truncate(xr.len());
-                (f.eval_on)(resident.get(xr[0]).expect("inputs are kept"));
+                (f.eval)(input(&resident, xr[0]));
             })
         });
         g.bench_function(id(n, "handwritten_scalar"), |b| {
@@ -85,19 +83,21 @@ fn resident_tape<T: Scalar>(inputs: &[&[T]]) -> (Tape<T>, Vec<NodeId>) {
     (tape, ids)
 }
 
+/// Input `id` of a resident tape.
+fn input<T: Scalar>(tape: &Tape<T>, id: NodeId) -> Var<'_, T> {
+    tape.get(id).expect("inputs are kept")
+}
+
 /// The two inputs `ab` of a resident tape.
 fn kept<'t, T: Scalar>(tape: &'t Tape<T>, ab: &[NodeId]) -> (Var<'t, T>, Var<'t, T>) {
-    let get = |id| tape.get(id).expect("inputs are kept");
-    (get(ab[0]), get(ab[1]))
+    (input(tape, ab[0]), input(tape, ab[1]))
 }
 
 /// W1: `y = ‖x‖₂`, gradient `x/‖x‖`.
 fn w1<T: Scalar>(c: &mut Criterion) {
     let f = Single::<T> {
-        eval: w1_eval,
-        eval_on: w1_eval_on,
-        check: check_w1,
-        check_on: check_w1_on,
+        eval: w1_eval_on,
+        check: check_w1_on,
         scalar: w1_scalar,
         simd: w1_simd,
     };
@@ -114,7 +114,7 @@ fn w2<T: Scalar>(c: &mut Criterion) {
         let mut tape = sequential_tape::<T>();
         check_w2(&tape, &x, &seed);
         let (mut resident, xr) = resident_tape(&[&x]);
-        check_w2_on(resident.get(xr[0]).expect("inputs are kept"), &x, &seed);
+        check_w2_on(input(&resident, xr[0]), &x, &seed);
         let (mut y, mut gx) = (vec![T::zero(); n], vec![T::zero(); n]);
         g.bench_function(id(n, "ad"), |b| {
             b.iter(|| {
@@ -127,8 +127,7 @@ fn w2<T: Scalar>(c: &mut Criterion) {
         g.bench_function(id(n, "ad_resident"), |b| {
             b.iter(|| {
                 resident.truncate(xr.len());
-                let xv = resident.get(xr[0]).expect("inputs are kept");
-                w2_on(xv, &seed, |y, gx| {
+                w2_on(input(&resident, xr[0]), &seed, |y, gx| {
                     black_box((y, gx));
                 })
             })
@@ -203,10 +202,8 @@ fn w3<T: Scalar>(c: &mut Criterion) {
 /// W4: `y = Σ tanh(x)·exp(−x²) + sin(x)/(1 + x²)`, gradient.
 fn w4<T: Scalar>(c: &mut Criterion) {
     let f = Single::<T> {
-        eval: w4_eval,
-        eval_on: w4_eval_on,
-        check: check_w4,
-        check_on: check_w4_on,
+        eval: w4_eval_on,
+        check: check_w4_on,
         scalar: w4_scalar,
         simd: w4_simd,
     };

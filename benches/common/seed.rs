@@ -17,12 +17,6 @@ use super::loops::{map, map_2_2, map_3_3, sum_and_map, sum_map};
 
 // ---------------------------------------------------------------- W1: ‖x‖₂
 
-/// W1 on the tape: records `x`, then [`w1_on`].
-#[inline(never)]
-pub fn w1_ad<T: Scalar>(tape: &Tape<T>, x: &[T], read: impl FnOnce(T, &[T])) {
-    w1_on(tape.var(x), read)
-}
-
 /// W1 on an input already on the tape: `y = ‖x‖₂`, `y.backward()`; calls
 /// `read(y, ∂y/∂x)`.
 #[inline(never)]
@@ -161,12 +155,6 @@ pub fn w3_simd<T: Scalar>(a: &[T], b: &[T], seed: &[T], q: &mut [T], ga: &mut [T
 
 // ------------------------------------- W4: Σ tanh(x)·exp(−x²) + sin(x)/(1 + x²)
 
-/// W4 on the tape: records `x`, then [`w4_on`].
-#[inline(never)]
-pub fn w4_ad<T: Scalar>(tape: &Tape<T>, x: &[T], read: impl FnOnce(T, &[T])) {
-    w4_on(tape.var(x), read)
-}
-
 /// W4 on an input already on the tape: `y = Σ tanh(x)·exp(−x²) + sin(x)/(1 +
 /// x²)`, `y.backward()` (ten elementwise nodes and a sum); calls
 /// `read(y, ∂y/∂x)`.
@@ -246,16 +234,12 @@ pub fn sequential_tape<T: Scalar>() -> Tape<T> {
 
 /// W1 on the tape with its results `black_box`ed (one timed evaluation).
 pub fn w1_eval<T: Scalar>(tape: &Tape<T>, x: &[T]) {
-    w1_ad(tape, x, |y, g| {
-        black_box((y, g));
-    })
+    w1_eval_on(tape.var(x))
 }
 
 /// W4 on the tape with its results `black_box`ed (one timed evaluation).
 pub fn w4_eval<T: Scalar>(tape: &Tape<T>, x: &[T]) {
-    w4_ad(tape, x, |y, g| {
-        black_box((y, g));
-    })
+    w4_eval_on(tape.var(x))
 }
 
 /// [`w1_eval`] on an input already on the tape.
