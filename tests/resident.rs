@@ -6,6 +6,9 @@
 
 use std::rc::Rc;
 
+mod common;
+
+use common::{bits, poisoned};
 use dualtape::{Tape, Var};
 
 /// Several fusion blocks and a tail.
@@ -15,10 +18,6 @@ fn xs(n: usize, phase: f64) -> Vec<f64> {
     (0..n)
         .map(|i| 0.5 + (i as f64 * 0.37 + phase).sin())
         .collect()
-}
-
-fn bits(v: &[f64]) -> Vec<u64> {
-    v.iter().map(|x| x.to_bits()).collect()
 }
 
 /// A chain of elementwise ops and a sum: its value and gradient, as bits.
@@ -90,15 +89,6 @@ fn get_is_none_past_the_last_node() {
     assert!(tape.get(yid).is_none());
 }
 
-/// A tape whose stale value arena is NaN, so a value read without being
-/// computed shows.
-fn poisoned() -> Tape<f64> {
-    let mut tape = Tape::<f64>::new();
-    tape.constant(&vec![f64::NAN; 10 * LONG]);
-    tape.clear();
-    tape
-}
-
 /// Truncating inside a pending fused run computes the kept deferred nodes
 /// (those a flush leaves out of memory are recomputed when read or recorded
 /// on), and forgets the others.
@@ -115,7 +105,7 @@ fn truncating_inside_a_fused_run_keeps_the_kept_nodes_values() {
         (ea, eb, bits(&a.value()), bits(&b.value()))
     };
     for pending in [true, false] {
-        let mut tape = poisoned();
+        let mut tape = poisoned(10 * LONG, true);
         let xv = tape.var(&x);
         let a = xv * xv;
         let b = a.exp();
@@ -141,7 +131,7 @@ fn truncating_inside_a_fused_run_keeps_the_kept_nodes_values() {
 fn truncating_before_a_fused_run_forgets_it() {
     let x = xs(LONG, 2.0);
     let want = fresh(&x, false);
-    let mut tape = poisoned();
+    let mut tape = poisoned(10 * LONG, true);
     let xv = tape.var(&x);
     let _computed = xv.sum();
     let _deferred = xv.exp() * 2.0;
@@ -280,7 +270,7 @@ fn update_of_an_input_inside_a_fused_run() {
         let g = (xv.exp() * wv).sum().backward();
         (bits(g.wrt(xv)), bits(g.wrt(wv)))
     };
-    let mut tape = poisoned();
+    let mut tape = poisoned(10 * LONG, true);
     let xv = tape.var(&x);
     let e = xv.exp();
     let wv = tape.var(&w0);

@@ -9,6 +9,9 @@
 //! Every tape here first holds NaN where the run's values will go, so a
 //! value read without being recomputed shows.
 
+mod common;
+
+use common::{bits, poisoned};
 use dualtape::{Tape, Var};
 
 /// Several fusion blocks and a tail.
@@ -16,15 +19,6 @@ const N: usize = 10_000;
 
 fn xs() -> Vec<f64> {
     (0..N).map(|i| 0.5 + (i as f64 * 0.37).sin()).collect()
-}
-
-/// A tape whose stale value arena is NaN for the first `len` elements.
-fn poisoned(len: usize, fusion: bool) -> Tape<f64> {
-    let mut tape = Tape::<f64>::new();
-    tape.constant(&vec![f64::NAN; len]);
-    tape.clear();
-    tape.set_fusion(fusion);
-    tape
 }
 
 /// The chain the tests read: `sq`, `neg`, `e` and `t` are intermediates the
@@ -36,10 +30,6 @@ fn chain(x: Var<'_, f64>) -> [Var<'_, f64>; 5] {
     let t = e * 3.0 + x;
     let out = t * 0.5;
     [sq, neg, e, t, out]
-}
-
-fn bits(v: &[f64]) -> Vec<u64> {
-    v.iter().map(|x| x.to_bits()).collect()
 }
 
 /// Values and gradient of [`chain`] on a fresh eager tape: the reference.

@@ -683,3 +683,22 @@ pub fn vec_in(
 pub fn cast<T: Real>(v: &[f64]) -> Vec<T> {
     v.iter().map(|&x| T::lit(x)).collect()
 }
+
+// ---------------------------------------------------------------------------
+// Helpers of the tests that reuse a tape's buffers
+// ---------------------------------------------------------------------------
+
+/// A tape whose stale value arena is NaN for the first `len` elements, so a
+/// value read without being computed first shows; fusion set to `fusion`.
+pub fn poisoned(len: usize, fusion: bool) -> dualtape::Tape<f64> {
+    let mut tape = dualtape::Tape::<f64>::new();
+    tape.constant(&vec![f64::NAN; len]);
+    tape.clear();
+    tape.set_fusion(fusion);
+    tape
+}
+
+/// The bits of every element, for bitwise comparison.
+pub fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}

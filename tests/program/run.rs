@@ -226,9 +226,7 @@ fn run<T: Scalar>(program: &Program, k: &Kind) {
     // The stale buffers are poisoned first, so that a value a fused run did
     // not store (nothing was to read it) shows if something reads it anyway;
     // the values are read after the sweep, which must not need them.
-    tape.clear();
-    poison(&tape, program);
-    tape.clear();
+    clear_poisoned(&mut tape, program);
     tape.set_fusion(true);
     let vars = record(&tape, program, Keep::Some);
     let adjoints = sweep(&vars, program, Keep::Some);
@@ -252,9 +250,7 @@ fn run<T: Scalar>(program: &Program, k: &Kind) {
     // there: the whole program is recorded (fused, nothing read, so a
     // deferred run may span the cut), the tape is cut back to the steps
     // before `cut`, and the rest is recorded on the kept steps' `Var`s.
-    tape.clear();
-    poison(&tape, program);
-    tape.clear();
+    clear_poisoned(&mut tape, program);
     let ids: Vec<NodeId> = record(&tape, program, Keep::Some)
         .iter()
         .map(|v| v.id())
@@ -291,11 +287,14 @@ fn cut(program: &Program) -> usize {
     (steps * 7 + salt) % (steps + 1)
 }
 
-/// Fills the start of `tape`'s value arena, as much as `program` uses, with
-/// NaN: what a run on the cleared tape reads without writing it first shows.
-fn poison<T: Real>(tape: &Tape<T>, program: &Program) {
+/// Clears `tape` with the start of its value arena, as much as `program`
+/// uses, filled with NaN: what a run on the cleared tape reads without
+/// writing it first shows.
+fn clear_poisoned<T: Real>(tape: &mut Tape<T>, program: &Program) {
     let used: usize = program.lens().iter().sum();
+    tape.clear();
     tape.constant(&vec![T::nan(); used]);
+    tape.clear();
 }
 
 /// The bits of `x`, every NaN as one: which NaN an operation on two NaNs
