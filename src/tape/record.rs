@@ -10,7 +10,7 @@ use super::node::{
 use super::{Arena, Tape};
 use crate::kernels::{self, Operand, Par};
 use crate::real::Real;
-use crate::rules::UnaryRule;
+use crate::rules::{BinaryRule, UnaryRule};
 
 /// What a forward kernel gets while its node is recorded.
 pub(crate) struct RecordCx<'a, T> {
@@ -103,6 +103,107 @@ impl<T: Real> Tape<T> {
             when,
         } = node;
         let par = self.par();
+        self.make_room(a, &op, len, when);
+        let start = a.used;
+        let end = start + len;
+        if a.values.len() < end {
+            a.values.resize(end, T::zero());
+        }
+        let pstart = a.partials_used;
+        let pend = if keeps_partial { pstart + len } else { pstart };
+        if a.partials.len() < pend {
+            a.partials.resize(pend, T::zero());
+        }
+        let values = match when {
+            When::Now => {
+                let (earlier, rest) = a.values.split_at_mut(start);
+                forward(RecordCx {
+                    earlier,
+                    out: &mut rest[..len],
+                    partial: &mut a.partials[pstart..pend],
+                    scratch: &mut a.scratch,
+                    par,
+                });
+                ValueState::Computed
+            }
+            When::Deferred => {
+                let first = a.nodes.len();
+                a.pending.get_or_insert(Pending { first, len });
+                ValueState::Deferred
+            }
+        };
+        push(
+            a,
+            op,
+            needs_grad,
+            values,
+            Span { start, len },
+            pend - pstart,
+        )
+    }
+
+    /// Appends a node of one element computed from inputs of one element:
+    /// `value` gets the value arena and returns the node's value and the
+    /// derivative its rule keeps (ignored unless `node.keeps_partial`).
+    ///
+    /// [`Tape::record`] without its slices: on scalars the op is one or two
+    /// instructions, and slicing the arenas for the kernel, which then
+    /// dispatches on its operands' lengths, cost more than the rest of the
+    /// recording: a binary op on a length-1 chain took 173 instructions
+    /// through `record`, 115 here (callgrind).
+    ///
+    /// The inputs' values are in the arena: a node of one element is never
+    /// deferred (see [`fuse::fuse_min_len`]), so never dropped either.
+    ///
+    /// # Panics
+    /// If the tape holds its node limit already.
+    #[track_caller]
+    #[inline(always)]
+    fn record_scalar(
+        &self,
+        a: &mut Arena<T>,
+        node: NewNode<T>,
+        value: impl FnOnce(&[T]) -> (T, T),
+    ) -> NodeId {
+        debug_assert!(node.len == 1 && node.when == When::Now);
+        self.make_room(a, &node.op, 1, When::Now);
+        let (v, d) = value(&a.values[..a.used]);
+        let at = a.used;
+        if a.values.len() <= at {
+            a.values.resize(at + 1, T::zero());
+        }
+        a.values[at] = v;
+        let kept = usize::from(node.keeps_partial);
+        if kept == 1 {
+            let p = a.partials_used;
+            if a.partials.len() <= p {
+                a.partials.resize(p + 1, T::zero());
+            }
+            a.partials[p] = d;
+        }
+        let span = Span { start: at, len: 1 };
+        push(
+            a,
+            node.op,
+            node.needs_grad,
+            ValueState::Computed,
+            span,
+            kept,
+        )
+    }
+
+    /// What every recording does before it appends node `a.nodes.len()`, an
+    /// `op` of `len` elements run `when`: checks the node limit, flushes the
+    /// pending run if it is full, or has another length than a deferred
+    /// node, or holds values a node run now reads, and materialises dropped
+    /// inputs.
+    ///
+    /// # Panics
+    /// If the tape holds its node limit already.
+    #[track_caller]
+    #[inline(always)]
+    fn make_room(&self, a: &mut Arena<T>, op: &Op<T>, len: usize, when: When) {
+        let par = self.par();
         let id = a.nodes.len();
         if id >= self.node_limit {
             panic!(
@@ -114,7 +215,7 @@ impl<T: Real> Tape<T> {
             let full = id - p.first >= MAX_PENDING;
             let flush = match when {
                 When::Deferred => full || p.len != len,
-                When::Now => full || fuse::reads_deferred(&a.nodes, &op),
+                When::Now => full || fuse::reads_deferred(&a.nodes, op),
             };
             if flush {
                 let inputs: ArrayVec<NodeId, 2> = op.inputs().collect();
@@ -126,55 +227,6 @@ impl<T: Real> Tape<T> {
                 fuse::materialize(a, par, input);
             }
         }
-        let start = a.used;
-        let end = start + len;
-        if a.values.len() < end {
-            a.values.resize(end, T::zero());
-        }
-        let pstart = a.partials_used;
-        let pend = if keeps_partial { pstart + len } else { pstart };
-        if a.partials.len() < pend {
-            a.partials.resize(pend, T::zero());
-        }
-        match when {
-            When::Now => {
-                let (earlier, rest) = a.values.split_at_mut(start);
-                forward(RecordCx {
-                    earlier,
-                    out: &mut rest[..len],
-                    partial: &mut a.partials[pstart..pend],
-                    scratch: &mut a.scratch,
-                    par,
-                });
-            }
-            When::Deferred => {
-                a.pending.get_or_insert(Pending { first: id, len });
-            }
-        }
-        a.used = end;
-        a.partials_used = pend;
-        let partial = Span {
-            start: pstart,
-            len: pend - pstart,
-        };
-        // A leaf's gradient is always kept (see `Arena::retained`).
-        let retain = matches!(op, Op::Leaf);
-        a.nodes.push(Node {
-            op,
-            span: Span { start, len },
-            partial,
-            needs_grad,
-            values: match when {
-                When::Now => ValueState::Computed,
-                When::Deferred => ValueState::Deferred,
-            },
-            retain,
-        });
-        let id = NodeId(id as u32);
-        if retain {
-            a.retained.push(id);
-        }
-        id
     }
 
     /// The output span of `id` and whether it needs a gradient.
@@ -197,6 +249,16 @@ impl<T: Real> Tape<T> {
                 keeps_partial: keeps_partial::<T, _>(&rule),
                 when: self.when(len),
             };
+            if len == 1 {
+                // The arithmetic of `kernels::unary`'s one-element case.
+                return self.record_scalar(&mut a, node, |v| {
+                    if keeps_partial::<T, _>(&rule) {
+                        rule.value_and_deriv(v[start])
+                    } else {
+                        (rule.value(v[start]), T::zero())
+                    }
+                });
+            }
             self.record(&mut a, node, |cx| {
                 let x = &cx.earlier[start..start + cx.out.len()];
                 kernels::unary(cx.par, rule, x, cx.out, cx.partial)
@@ -211,14 +273,42 @@ impl<T: Real> Tape<T> {
     #[track_caller]
     pub(crate) fn record_binary(&self, op: BinaryOp, a: NodeId, b: NodeId) -> NodeId {
         let mut arena = self.arena_mut();
-        let ((sa, ga), (sb, gb)) = (arena.info(a), arena.info(b));
+        let (ia, ib) = (arena.info(a), arena.info(b));
+        if let ((sa, ga), (sb, gb)) = (ia, ib)
+            && sa.len == 1
+            && sb.len == 1
+        {
+            // The arithmetic of `kernels::binary`'s one-element case, one
+            // rule picked by a `match` around it rather than around the whole
+            // recording.
+            let node = NewNode::now(Op::Binary(op, a, b), 1, ga || gb);
+            return self.record_scalar(&mut arena, node, |v| {
+                let (x, y) = (v[sa.start], v[sb.start]);
+                (with_binary_rule!(op, rule => rule.value(x, y)), T::zero())
+            });
+        }
+        self.record_binary_vector(&mut arena, op, (a, ia), (b, ib))
+    }
+
+    /// [`Tape::record_binary`] past one element: `a` and `b` with their
+    /// spans and whether they need a gradient. Kept out of line, so that the
+    /// scalar case spills nothing for it.
+    #[track_caller]
+    #[inline(never)]
+    fn record_binary_vector(
+        &self,
+        arena: &mut Arena<T>,
+        op: BinaryOp,
+        (a, (sa, ga)): (NodeId, (Span, bool)),
+        (b, (sb, gb)): (NodeId, (Span, bool)),
+    ) -> NodeId {
         let len = broadcast_len(op.name(), sa.len, sb.len);
         with_binary_rule!(op, rule => {
             let node = NewNode {
                 when: self.when(len),
                 ..NewNode::now(Op::Binary(op, a, b), len, ga || gb)
             };
-            self.record(&mut arena, node, |cx| {
+            self.record(arena, node, |cx| {
                 let (oa, ob) = (operand(cx.earlier, sa, len), operand(cx.earlier, sb, len));
                 kernels::binary(cx.par, rule, oa, ob, cx.out)
             })
@@ -270,6 +360,41 @@ impl<T: Real> Tape<T> {
             cx.out[0] = kernels::dot(cx.par, a, b, cx.scratch)
         })
     }
+}
+
+/// Appends a node to `a` whose values (`span`, in `values` state) and kept
+/// derivative (`kept` elements from `a.partials_used`) are in place, moving
+/// the arenas' counters past them.
+#[inline(always)]
+fn push<T: Real>(
+    a: &mut Arena<T>,
+    op: Op<T>,
+    needs_grad: bool,
+    values: ValueState,
+    span: Span,
+    kept: usize,
+) -> NodeId {
+    let partial = Span {
+        start: a.partials_used,
+        len: kept,
+    };
+    a.used = span.start + span.len;
+    a.partials_used += kept;
+    // A leaf's gradient is always kept (see `Arena::retained`).
+    let retain = matches!(op, Op::Leaf);
+    let id = NodeId(a.nodes.len() as u32);
+    a.nodes.push(Node {
+        op,
+        span,
+        partial,
+        needs_grad,
+        values,
+        retain,
+    });
+    if retain {
+        a.retained.push(id);
+    }
+    id
 }
 
 /// The output length of an elementwise op on inputs of `la` and `lb` elements.
