@@ -1,5 +1,7 @@
 //! Recording: allocate a node's output span, run its forward kernel, push it.
 
+use core::cell::RefMut;
+
 use arrayvec::ArrayVec;
 
 use super::fuse::{self, MAX_PENDING, Pending};
@@ -272,43 +274,54 @@ impl<T: Real> Tape<T> {
     /// If the lengths differ and neither is 1.
     #[track_caller]
     pub(crate) fn record_binary(&self, op: BinaryOp, a: NodeId, b: NodeId) -> NodeId {
-        let mut arena = self.arena_mut();
-        let (ia, ib) = (arena.info(a), arena.info(b));
-        if let ((sa, ga), (sb, gb)) = (ia, ib)
-            && sa.len == 1
-            && sb.len == 1
-        {
-            // The arithmetic of `kernels::binary`'s one-element case, one
-            // rule picked by a `match` around it rather than around the whole
-            // recording.
-            let node = NewNode::now(Op::Binary(op, a, b), 1, ga || gb);
-            return self.record_scalar(&mut arena, node, |v| {
-                let (x, y) = (v[sa.start], v[sb.start]);
-                (with_binary_rule!(op, rule => rule.value(x, y)), T::zero())
-            });
+        let arena = self.arena_mut();
+        if arena.info(a).0.len == 1 && arena.info(b).0.len == 1 {
+            self.record_binary_scalar(arena, op, a, b)
+        } else {
+            self.record_binary_vector(arena, op, a, b)
         }
-        self.record_binary_vector(&mut arena, op, (a, ia), (b, ib))
     }
 
-    /// [`Tape::record_binary`] past one element: `a` and `b` with their
-    /// spans and whether they need a gradient. Kept out of line, so that the
-    /// scalar case spills nothing for it.
+    /// [`Tape::record_binary`] on inputs of one element: the arithmetic of
+    /// `kernels::binary`'s one-element case, one rule picked by a `match`
+    /// around it rather than around the whole recording. Both cases are
+    /// out of line and handed the borrow and the ids alone, so that picking
+    /// one costs a jump.
+    #[track_caller]
+    #[inline(never)]
+    fn record_binary_scalar(
+        &self,
+        mut arena: RefMut<'_, Arena<T>>,
+        op: BinaryOp,
+        a: NodeId,
+        b: NodeId,
+    ) -> NodeId {
+        let ((sa, ga), (sb, gb)) = (arena.info(a), arena.info(b));
+        let node = NewNode::now(Op::Binary(op, a, b), 1, ga || gb);
+        self.record_scalar(&mut arena, node, |v| {
+            let (x, y) = (v[sa.start], v[sb.start]);
+            (with_binary_rule!(op, rule => rule.value(x, y)), T::zero())
+        })
+    }
+
+    /// [`Tape::record_binary`] past one element.
     #[track_caller]
     #[inline(never)]
     fn record_binary_vector(
         &self,
-        arena: &mut Arena<T>,
+        mut arena: RefMut<'_, Arena<T>>,
         op: BinaryOp,
-        (a, (sa, ga)): (NodeId, (Span, bool)),
-        (b, (sb, gb)): (NodeId, (Span, bool)),
+        a: NodeId,
+        b: NodeId,
     ) -> NodeId {
+        let ((sa, ga), (sb, gb)) = (arena.info(a), arena.info(b));
         let len = broadcast_len(op.name(), sa.len, sb.len);
         with_binary_rule!(op, rule => {
             let node = NewNode {
                 when: self.when(len),
                 ..NewNode::now(Op::Binary(op, a, b), len, ga || gb)
             };
-            self.record(arena, node, |cx| {
+            self.record(&mut arena, node, |cx| {
                 let (oa, ob) = (operand(cx.earlier, sa, len), operand(cx.earlier, sb, len));
                 kernels::binary(cx.par, rule, oa, ob, cx.out)
             })
