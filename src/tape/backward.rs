@@ -145,6 +145,7 @@ impl<T: Real> Tape<T> {
                 i = if no_adjoint {
                     top // nothing to propagate
                 } else if len == 1
+                    && matches!(op, Op::Unary(..) | Op::Binary(..))
                     && let Some(below) = backward_scalars(a, i)
                 {
                     below

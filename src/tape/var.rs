@@ -149,6 +149,7 @@ impl<'t, T: Real> Var<'t, T> {
     }
 
     #[track_caller]
+    #[inline(always)]
     fn binary(self, op: BinaryOp, other: Self) -> Self {
         self.same_tape(other, op.name());
         Var::new(self.tape, self.tape.record_binary(op, self.id, other.id))
