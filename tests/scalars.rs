@@ -15,7 +15,8 @@ use dualtape::Tape;
 use dualtape::kernels::{Operand, Sink, scalar};
 use dualtape::rules::{self, BinaryRule, UnaryRule};
 
-/// A second seed besides 1, so that a rule that ignored its seed shows.
+/// A seed other than 1 (unary cases also run with 1), so that a rule that
+/// ignored its seed shows.
 const SEED: f64 = -1.5;
 
 /// The values every case runs on: the edge cases and a few ordinary numbers.
@@ -179,4 +180,46 @@ fn unary_ops_on_one_element_are_the_kernels_bits() {
 fn binary_ops_on_one_element_are_the_kernels_bits() {
     every_binary_op::<f64>();
     every_binary_op::<f32>();
+}
+
+/// `y = (Σ (a·b))·a` on one element each: the sweep leaves its scalar loop
+/// at the sum (a reduction, which its own rule handles) and comes back to it
+/// for `a·b`. The gradients must be the twins': `a` written by the top
+/// product, then added to by the lower one.
+fn handover_at_a_reduction<T: TestReal>() {
+    let mut tape = Tape::<T>::new();
+    let g = T::lit(SEED);
+    for a in values::<T>() {
+        for b in [T::lit(0.3), T::lit(-2.0), T::lit(1e-30)] {
+            tape.clear();
+            let (va, vb) = (tape.var(&[a]), tape.var(&[b]));
+            let m = va * vb;
+            let s = m.sum();
+            let y = s * va;
+            let grads = y.backward_with(&[g]);
+            let got = [grads.wrt(va)[0], grads.wrt(vb)[0]];
+            let (m, s, y) = (m.value()[0], s.value()[0], y.value()[0]);
+
+            let (mut ds, mut da, mut db) = ([T::zero()], [T::zero()], [T::zero()]);
+            let (ss, sa) = (Operand::Slice(&[s][..]), Operand::Slice(&[a][..]));
+            let (w_ds, w_da) = (Sink::write(&mut ds), Sink::write(&mut da));
+            scalar::binary_backward(rules::Mul, ss, sa, &[y], &[g], Some(w_ds), Some(w_da));
+            // d Σm = ds, then d(a·b) adds to a and writes b.
+            let sb = Operand::Slice(&[b][..]);
+            let (add_da, w_db) = (Sink::add(&mut da), Sink::write(&mut db));
+            scalar::binary_backward(rules::Mul, sa, sb, &[m], &ds, Some(add_da), Some(w_db));
+            if let Some(e) = bitwise_mismatch(&got, &[da[0], db[0]]) {
+                panic!(
+                    "(Σ a·b)·a ({}) at a = {a:?}, b = {b:?}: [da, db] {e}",
+                    T::NAME
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_sweep_leaves_and_rejoins_its_scalar_loop_at_a_reduction() {
+    handover_at_a_reduction::<f64>();
+    handover_at_a_reduction::<f32>();
 }

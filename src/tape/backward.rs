@@ -374,9 +374,9 @@ fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T
 /// The rules of the length-1 elementwise nodes from node `i − 1` down, on
 /// scalars read straight from the arenas: the arithmetic of the kernels'
 /// length-1 paths (so the same bits), without slicing four buffers for one
-/// element. Skips the nodes without an adjoint among them, as the sweep does,
-/// and stops below `i` at the first other node: returns the index above it,
-/// or `None` if node `i − 1` is not such a node.
+/// element. Skips the nodes without an adjoint (of any op and length), as the
+/// sweep does, and stops at the first other node: returns the index above
+/// it, or `None` if it stopped at node `i − 1` (it handled nothing).
 ///
 /// One loop over arenas borrowed once: a chain of scalar ops is most of a
 /// scalar function's tape, and its nodes are a few instructions each. A

@@ -83,9 +83,11 @@ impl<T: Real> Tape<T> {
     /// or leaving that to [`fuse::flush`] (which runs the op's kernel itself:
     /// `forward` is then dropped).
     ///
-    /// Inlined: on a length-1 vector the op is a handful of instructions, and
-    /// the call, its closure and the arguments spilled for it cost more (one
-    /// quarter of a length-1 chain's recording, counted with callgrind).
+    /// Inlined: on a length-1 vector (an input, a reduction; elementwise ops
+    /// on one element take [`Tape::record_scalar`]) the op is a handful of
+    /// instructions, and the call, its closure and the arguments spilled for
+    /// it cost more (one quarter of a length-1 chain's recording, counted
+    /// with callgrind).
     ///
     /// # Panics
     /// If the tape holds its node limit already.
@@ -270,11 +272,11 @@ impl<T: Real> Tape<T> {
 
     /// Records `f(a, b)` elementwise, broadcasting a length-1 side.
     ///
-    /// # Panics
-    /// If the lengths differ and neither is 1.
-    ///
     /// Inlined (as [`Var`](super::Var)'s ops are): it only picks the case, which
     /// a call would cost as much as.
+    ///
+    /// # Panics
+    /// If the lengths differ and neither is 1.
     #[track_caller]
     #[inline(always)]
     pub(crate) fn record_binary(&self, op: BinaryOp, a: NodeId, b: NodeId) -> NodeId {
