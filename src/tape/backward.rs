@@ -1,5 +1,9 @@
-//! The reverse sweep and its result, [`Grads`]: one `match` with every op's
-//! adjoint rule.
+//! The reverse sweep and its result, [`Grads`]: the adjoint rule of every op,
+//! in three places by the shape of the node. Elementwise nodes run in loops
+//! over arenas borrowed once, one on scalars ([`backward_scalars`]) and one
+//! calling a kernel per node ([`backward_vectors`]), or block by block in a
+//! fused run (`tape::fuse`); reductions, dot products and custom ops one at a
+//! time ([`backward_node`]).
 
 use core::cell::Ref;
 
@@ -144,17 +148,16 @@ impl<T: Real> Tape<T> {
                 let no_adjoint = !needs_grad || !a.written[top];
                 i = if no_adjoint {
                     top // nothing to propagate
-                } else if len == 1
-                    && matches!(op, Op::Unary(..) | Op::Binary(..))
-                    && let Some(below) = backward_scalars(a, i)
-                {
-                    below
+                } else if len == 1 && matches!(op, Op::Unary(..) | Op::Binary(..)) {
+                    backward_scalars(a, i)
                 } else if fusion && fuse::fusable(&a.nodes, top, len) {
                     let given = match splat.take() {
                         Some(v) => Some(TopAdjoint::Splat(v)),
                         None => seed_of(top).map(TopAdjoint::Seed),
                     };
                     fuse::backward_run(a, par, top, given)
+                } else if matches!(op, Op::Unary(..) | Op::Binary(..)) {
+                    backward_vectors(a, par, fusion, i, seed_of(top))
                 } else if fusion
                     && let Op::Reduce(op @ (ReduceOp::Sum | ReduceOp::Mean), x) = op
                     && let Some(v) = splat_below(a, top, op, x)
@@ -210,6 +213,8 @@ fn splat_below<T: Real>(a: &mut Arena<T>, i: usize, op: ReduceOp, x: NodeId) -> 
 
 /// Runs node `i`'s adjoint rule on its own: its inputs' adjoints get their
 /// contributions. `seed` is the node's adjoint when it is not in the arena.
+/// Node `i` is a reduction, a dot product or a custom op: the sweep runs
+/// elementwise nodes in its loops.
 fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T]>) {
     let node = &a.nodes[i];
     let (lower, upper) = a.adjoints.split_at_mut(node.span.start);
@@ -230,58 +235,8 @@ fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T
         Op::Leaf | Op::Constant => {
             unreachable!("dualtape: internal: the sweep skips inputs, which have no inputs")
         }
-        // d f(x) = f'(x)·dx (f' from the rule, or kept by the forward pass)
-        Op::Unary(op, x) => {
-            if let Some((sx, add)) = sink_of(x) {
-                let p = &a.partials[node.partial.range()];
-                let dx = Sink {
-                    dst: &mut lower[sx.range()],
-                    add,
-                };
-                with_unary_rule!(op, rule => kernels::unary_backward(par, rule, vals(x), y, p, g, dx));
-            }
-        }
-        // d f(a, b) = ∂f/∂a·da + ∂f/∂b·db, both in one pass
-        Op::Binary(op, l, r) if l == r => {
-            if let Some((sx, add)) = sink_of(l) {
-                let dx = Sink {
-                    dst: &mut lower[sx.range()],
-                    add,
-                };
-                with_binary_rule!(op, rule => kernels::binary_backward_same(par, rule, vals(l), y, g, dx));
-            }
-        }
-        Op::Binary(op, l, r) => {
-            let len = node.span.len;
-            let (ol, or) = (
-                operand(&a.values, a.nodes[l.index()].span, len),
-                operand(&a.values, a.nodes[r.index()].span, len),
-            );
-            let (dl, dr) = match (sink_of(l), sink_of(r)) {
-                (Some((sl, addl)), Some((sr, addr))) => {
-                    let (dl, dr) = two_mut(lower, sl, sr);
-                    (
-                        Some(Sink { dst: dl, add: addl }),
-                        Some(Sink { dst: dr, add: addr }),
-                    )
-                }
-                (Some((sl, add)), None) => (
-                    Some(Sink {
-                        dst: &mut lower[sl.range()],
-                        add,
-                    }),
-                    None,
-                ),
-                (None, Some((sr, add))) => (
-                    None,
-                    Some(Sink {
-                        dst: &mut lower[sr.range()],
-                        add,
-                    }),
-                ),
-                (None, None) => (None, None),
-            };
-            with_binary_rule!(op, rule => kernels::binary_backward(par, rule, ol, or, y, g, dl, dr, &mut a.scratch));
+        Op::Unary(..) | Op::Binary(..) => {
+            unreachable!("dualtape: internal: the sweep runs elementwise nodes in its own loops")
         }
         Op::Reduce(op, x) => {
             if let Some((sx, add)) = sink_of(x) {
@@ -371,18 +326,138 @@ fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T
     }
 }
 
+/// The rules of the elementwise nodes that run node by node (more than one
+/// element, and not in a fused run) from node `i − 1` down, each a kernel
+/// call on its spans. Skips the nodes without an adjoint (of any op and
+/// length), as the sweep does, and stops at the first other node: returns
+/// the index above it. `seed` is node `i − 1`'s adjoint when it is not in the
+/// arena (the sweep's output, read in place).
+///
+/// The caller has checked that node `i − 1` is such a node, with an
+/// adjoint. One loop over arenas borrowed once, as [`backward_scalars`]: on
+/// short vectors a pass of the sweep's own loop and a call of the general
+/// rule per node cost more than the kernel (at n = 16, W4 took 6 730
+/// instructions per evaluation through them, 6 364 here; callgrind).
+fn backward_vectors<T: Real>(
+    a: &mut Arena<T>,
+    par: Par,
+    fusion: bool,
+    mut i: usize,
+    mut seed: Option<&[T]>,
+) -> usize {
+    let Arena {
+        nodes,
+        values,
+        partials,
+        adjoints,
+        written,
+        scratch,
+        ..
+    } = a;
+    let (nodes, written) = (&nodes[..i], &mut written[..i]);
+    let (values, partials) = (&values[..], &partials[..]);
+    let from = i;
+    while i > 0 {
+        let top = i - 1;
+        let node = &nodes[top];
+        let given = seed.take();
+        if !node.needs_grad || !written[top] || node.op.is_input() {
+            i = top; // nothing to propagate, or nothing below it
+            continue;
+        }
+        let len = node.span.len;
+        let elementwise = matches!(node.op, Op::Unary(..) | Op::Binary(..));
+        if !elementwise || len == 1 || (fusion && fuse::fusable(nodes, top, len)) {
+            break;
+        }
+        let (lower, upper) = adjoints.split_at_mut(node.span.start);
+        let g = given.unwrap_or(&upper[..len]);
+        let y = &values[node.span.range()];
+        let vals = |id: NodeId| &values[nodes[id.index()].span.range()];
+        // Marks `id` written and returns its sink: overwrite on the first
+        // contribution, add after. `None` if `id` needs no gradient.
+        let mut sink_of = |id: NodeId| -> Option<(Span, bool)> {
+            let n = &nodes[id.index()];
+            n.needs_grad
+                .then(|| (n.span, core::mem::replace(&mut written[id.index()], true)))
+        };
+        match node.op {
+            // d f(x) = f'(x)·dx (f' from the rule, or kept by the forward pass)
+            Op::Unary(op, x) => {
+                if let Some((sx, add)) = sink_of(x) {
+                    let p = &partials[node.partial.range()];
+                    let dx = Sink {
+                        dst: &mut lower[sx.range()],
+                        add,
+                    };
+                    with_unary_rule!(op, rule => kernels::unary_backward(par, rule, vals(x), y, p, g, dx));
+                }
+            }
+            // d f(a, b) = ∂f/∂a·da + ∂f/∂b·db, both in one pass
+            Op::Binary(op, l, r) if l == r => {
+                if let Some((sx, add)) = sink_of(l) {
+                    let dx = Sink {
+                        dst: &mut lower[sx.range()],
+                        add,
+                    };
+                    with_binary_rule!(op, rule => kernels::binary_backward_same(par, rule, vals(l), y, g, dx));
+                }
+            }
+            Op::Binary(op, l, r) => {
+                let (ol, or) = (
+                    operand(values, nodes[l.index()].span, len),
+                    operand(values, nodes[r.index()].span, len),
+                );
+                let (dl, dr) = match (sink_of(l), sink_of(r)) {
+                    (Some((sl, addl)), Some((sr, addr))) => {
+                        let (dl, dr) = two_mut(lower, sl, sr);
+                        (
+                            Some(Sink { dst: dl, add: addl }),
+                            Some(Sink { dst: dr, add: addr }),
+                        )
+                    }
+                    (Some((sl, add)), None) => (
+                        Some(Sink {
+                            dst: &mut lower[sl.range()],
+                            add,
+                        }),
+                        None,
+                    ),
+                    (None, Some((sr, add))) => (
+                        None,
+                        Some(Sink {
+                            dst: &mut lower[sr.range()],
+                            add,
+                        }),
+                    ),
+                    (None, None) => (None, None),
+                };
+                with_binary_rule!(op, rule => kernels::binary_backward(par, rule, ol, or, y, g, dl, dr, scratch));
+            }
+            _ => unreachable!("dualtape: internal: the loop stops at other ops"),
+        }
+        i = top;
+    }
+    debug_assert!(
+        i < from,
+        "dualtape: internal: the vector loop handled no node"
+    );
+    i
+}
+
 /// The rules of the length-1 elementwise nodes from node `i − 1` down, on
 /// scalars read straight from the arenas: the arithmetic of the kernels'
 /// length-1 paths (so the same bits), without slicing four buffers for one
 /// element. Skips the nodes without an adjoint (of any op and length), as the
 /// sweep does, and stops at the first other node: returns the index above
-/// it, or `None` if it stopped at node `i − 1` (it handled nothing).
+/// it. The caller has checked that node `i − 1` is one of them, with an
+/// adjoint.
 ///
 /// One loop over arenas borrowed once: a chain of scalar ops is most of a
 /// scalar function's tape, and its nodes are a few instructions each. A
 /// binary node took 78 instructions through the sweep's loop, 57 here
 /// (callgrind).
-fn backward_scalars<T: Real>(a: &mut Arena<T>, mut i: usize) -> Option<usize> {
+fn backward_scalars<T: Real>(a: &mut Arena<T>, mut i: usize) -> usize {
     let Arena {
         nodes,
         values,
@@ -441,7 +516,11 @@ fn backward_scalars<T: Real>(a: &mut Arena<T>, mut i: usize) -> Option<usize> {
         }
         i = top;
     }
-    (i < from).then_some(i)
+    debug_assert!(
+        i < from,
+        "dualtape: internal: the scalar loop handled no node"
+    );
+    i
 }
 
 /// What [`backward_scalars`] reads of a length-1 input's node.

@@ -424,6 +424,10 @@ fn slice<'s, T: Real>(
 /// Whether node `i` can join a fused backward run of `len`-element nodes: an
 /// elementwise node of that length whose inputs needing a gradient have it too
 /// (a broadcast input's adjoint is a sum over the whole vector: not blockwise).
+///
+/// Inlined: the sweep's loops ask it of every elementwise node, and most
+/// are too short to fuse.
+#[inline]
 pub(crate) fn fusable<T: Real>(nodes: &[Node<T>], i: usize, len: usize) -> bool {
     let node = &nodes[i];
     let full_or_constant = |id: NodeId| {
