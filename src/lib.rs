@@ -64,9 +64,16 @@
 //!   a fused run holds the other adjoints in block-local scratch only.
 //!   [`Tape::clear`] keeps every buffer: evaluating the same gradient again
 //!   allocates nothing.
+//! - [`Var::map`] and [`Var::map2`] record an elementwise closure as one
+//!   node: the closure is plain arithmetic on [`Elem`] (SIMD lanes carrying
+//!   their derivatives, forward mode), compiled by rustc into one kernel that
+//!   computes the values and the local derivatives in one pass; the sweep
+//!   multiplies those by the adjoint. A chain of ten functions then costs one
+//!   node instead of ten: the fast way to write elementwise code, on short
+//!   vectors above all, where every recorded op is a fixed cost.
 //! - Each elementary function's value and derivative is stated once, in
 //!   [`rules`], generic over [`Math`]; the scalar reference kernels, the SIMD
-//!   kernels and forward mode all run that one statement.
+//!   kernels, forward mode and [`Elem`] all run that one statement.
 //! - [`kernels`] is the only code that loops over data. Vectors of at least
 //!   [`kernels::PAR_MIN_LEN`] elements (compute-bound kernels) or
 //!   [`kernels::PAR_MIN_LEN_LIGHT`] (memory-bound ones) are split on rayon at fixed
@@ -116,6 +123,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 pub mod dual;
+mod elem;
 pub mod func;
 pub mod guarantees;
 pub mod kernels;
@@ -123,6 +131,7 @@ pub mod real;
 pub mod rules;
 pub mod tape;
 pub use dual::{Dual, Dual32, Dual64, DualVec, DualVec32, DualVec64};
+pub use elem::Elem;
 pub use kernels::Par;
 pub use real::{AVX2_ENABLED, Math, Real, lane_name};
 pub use tape::{CustomBackward, Grads, NodeId, Tape, ValueRef, Var};

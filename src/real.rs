@@ -51,6 +51,9 @@ pub trait Math<T>:
     fn select_le_zero(self, if_true: Self, if_false: Self) -> Self;
     /// Per lane: `if self == 0 { if_true } else { if_false }`.
     fn select_zero(self, if_true: Self, if_false: Self) -> Self;
+    /// Per lane: `if self == 0 { 0 } else { v }` (`select_zero` against 0, in
+    /// two instructions on lanes: forward mode's rule that a zero tangent stays 0).
+    fn zero_where_zero(self, v: Self) -> Self;
     /// Per lane: `if self == other { if_true } else { if_false }`.
     fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self;
 }
@@ -160,6 +163,10 @@ macro_rules! scalar_math {
             #[inline(always)]
             fn select_zero(self, if_true: Self, if_false: Self) -> Self {
                 if self == 0.0 { if_true } else { if_false }
+            }
+            #[inline(always)]
+            fn zero_where_zero(self, v: Self) -> Self {
+                if self == 0.0 { 0.0 } else { v }
             }
             #[inline(always)]
             fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self {
@@ -274,6 +281,12 @@ macro_rules! lane_math {
             #[inline(always)]
             fn select_zero(self, if_true: Self, if_false: Self) -> Self {
                 self.simd_eq(<$lanes>::ZERO).select(if_true, if_false)
+            }
+            #[inline(always)]
+            fn zero_where_zero(self, v: Self) -> Self {
+                // The comparison's lanes are all ones or all zeros: an and-not,
+                // where a blend on them costs a sign extension first.
+                v & !self.simd_eq(<$lanes>::ZERO)
             }
             #[inline(always)]
             fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self {

@@ -69,6 +69,10 @@ impl<T: Real, D: Tangent<T>> Math<Dual<T, D>> for Dual<T, D> {
         }
     }
     #[inline(always)]
+    fn zero_where_zero(self, v: Self) -> Self {
+        self.select_zero(Dual::constant(T::zero()), v)
+    }
+    #[inline(always)]
     fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self {
         if self.re == other.re {
             if_true

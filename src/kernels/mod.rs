@@ -15,10 +15,12 @@
 //! first contribution) or add to it, so adjoint buffers never need zero-filling.
 
 pub mod fused;
+mod map;
 pub mod par;
 pub mod scalar;
 mod simd;
 
+pub use map::{MapFn, map};
 pub use par::{CHUNK, PAR_MIN_LEN, PAR_MIN_LEN_LIGHT, Par};
 
 use num_traits::Float;
@@ -445,6 +447,18 @@ pub fn scale<T: Real>(par: Par, x: &[T], c: T, dx: Sink<'_, T>) {
     let cl = T::Lanes::splat(c);
     with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
         simd::map1::<T, ADD>(&x[s..], dc, |v| v * cl, |v| v * c)
+    }))
+}
+
+/// `dx (=|+=) a · b` elementwise (the backward of a map: kept partial times
+/// adjoint).
+pub fn mul<T: Real>(par: Par, a: &[T], b: &[T], dx: Sink<'_, T>) {
+    if dx.dst.len() < T::LANES {
+        return scalar::mul(a, b, dx);
+    }
+    let par = par.for_work(false, dx.dst.len());
+    with_add!(dx.add, ADD => par::for_chunks(par, dx.dst, |s, dc| {
+        simd::map2::<T, ADD>(&a[s..], &b[s..], dc, |a, b| a * b, |a, b| a * b)
     }))
 }
 

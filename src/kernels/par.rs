@@ -113,6 +113,27 @@ fn on_pool2<T: Send, F: Fn(usize, &mut [T], &mut [T]) + Sync>(o1: &mut [T], o2: 
         .for_each(|(k, (c1, c2))| f(k * CHUNK, c1, c2));
 }
 
+/// [`for_chunks`] over three outputs of the same length, split at the same places.
+#[inline(always)]
+pub fn for_chunks3<T: Send, F: Fn(usize, &mut [T], &mut [T], &mut [T]) + Sync>(
+    par: Par,
+    o1: &mut [T],
+    o2: &mut [T],
+    o3: &mut [T],
+    f: F,
+) {
+    debug_assert!(o1.len() == o2.len() && o1.len() == o3.len());
+    if par.splits(o1.len()) {
+        o1.par_chunks_mut(CHUNK)
+            .zip(o2.par_chunks_mut(CHUNK))
+            .zip(o3.par_chunks_mut(CHUNK))
+            .enumerate()
+            .for_each(|(k, ((c1, c2), c3))| f(k * CHUNK, c1, c2, c3));
+    } else {
+        f(0, o1, o2, o3);
+    }
+}
+
 /// `Σ_k f(chunk_k)` over `0..n` in chunks of [`CHUNK`], the partials combined
 /// pairwise in index order. `scratch` holds the partials (reused: no allocation
 /// once it has grown to `n / CHUNK`).

@@ -145,6 +145,37 @@ pub fn scale<T: Real>(x: &[T], c: T, mut dx: Sink<'_, T>) {
     }
 }
 
+/// Twin of [`super::mul`].
+pub fn mul<T: Real>(a: &[T], b: &[T], mut dx: Sink<'_, T>) {
+    for i in 0..dx.dst.len() {
+        put(&mut dx, i, a[i] * b[i]);
+    }
+}
+
+/// Twin of [`super::map`]: each element alone, in a bundle of copies of it.
+pub fn map<T: Real, const K: usize>(
+    f: &impl super::MapFn<T, K>,
+    inputs: [Operand<'_, T>; K],
+    y: &mut [T],
+    partials: &mut [T],
+) {
+    let n = y.len();
+    let lane0 = |v: T::Lanes| {
+        let mut buf = [T::zero(); super::map::MAX_LANES];
+        T::store(v, &mut buf);
+        buf[0]
+    };
+    for i in 0..n {
+        let e = f(core::array::from_fn(|k| {
+            crate::elem::Elem::input(T::Lanes::splat(at(inputs[k], i)), k)
+        }));
+        y[i] = lane0(e.value());
+        for k in 0..K {
+            partials[k * n + i] = lane0(e.deriv(k));
+        }
+    }
+}
+
 /// Twin of [`super::fill`].
 pub fn fill<T: Real>(mut dx: Sink<'_, T>, v: T) {
     for i in 0..dx.dst.len() {

@@ -146,26 +146,25 @@ impl<T: Real> Tape<T> {
                     (node.needs_grad, node.span.len, node.op)
                 };
                 let no_adjoint = !needs_grad || !a.written[top];
-                i = if no_adjoint {
-                    top // nothing to propagate
+                i = if no_adjoint || op.is_input() {
+                    top // nothing to propagate, or nothing below it
                 } else if len == 1 && matches!(op, Op::Unary(..) | Op::Binary(..)) {
                     backward_scalars(a, i)
                 } else if fusion && fuse::fusable(&a.nodes, top, len) {
-                    let given = match splat.take() {
-                        Some(v) => Some(TopAdjoint::Splat(v)),
-                        None => seed_of(top).map(TopAdjoint::Seed),
-                    };
+                    let given = top_adjoint(&mut splat, seed_of(top));
                     fuse::backward_run(a, par, top, given)
                 } else if matches!(op, Op::Unary(..) | Op::Binary(..)) {
                     backward_vectors(a, par, fusion, i, seed_of(top))
+                } else if matches!(op, Op::Map(_) | Op::Map2(..)) {
+                    let given = top_adjoint(&mut splat, seed_of(top));
+                    super::map::backward(a, par, top, given);
+                    top
                 } else if fusion
                     && let Op::Reduce(op @ (ReduceOp::Sum | ReduceOp::Mean), x) = op
                     && let Some(v) = splat_below(a, top, op, x)
                 {
                     splat = Some(v);
                     top
-                } else if op.is_input() {
-                    top // an input: nothing below it
                 } else {
                     backward_node(a, par, top, seed_of(top));
                     top
@@ -191,16 +190,31 @@ impl<T: Real> Tape<T> {
     }
 }
 
+/// The adjoint of the node the sweep is at when it is not in the arena: the
+/// splat a sum above left (taken), or the sweep's seed.
+fn top_adjoint<'s, T: Copy>(
+    splat: &mut Option<T>,
+    seed: Option<&'s [T]>,
+) -> Option<TopAdjoint<'s, T>> {
+    match splat.take() {
+        Some(v) => Some(TopAdjoint::Splat(v)),
+        None => seed.map(TopAdjoint::Seed),
+    }
+}
+
 /// The rule of node `i`, a sum or mean (`op`) of `x`, when `x` is the node
-/// just below it, fused, not kept and read by nothing else: marks `x`'s
-/// adjoint written and returns the one value the rule would fill it with, for
-/// `x`'s fused run to read as a splat instead of from memory.
+/// just below it, fused or a map without a broadcast input, not kept and
+/// read by nothing else: marks `x`'s adjoint written and returns the one
+/// value the rule would fill it with, for `x`'s backward to read as a splat
+/// instead of from memory (the same products, so the same bits).
 fn splat_below<T: Real>(a: &mut Arena<T>, i: usize, op: ReduceOp, x: NodeId) -> Option<T> {
     let (k, input) = (x.index(), a.nodes[x.index()]);
     // Every node above `i` is swept: `k`'s adjoint unwritten means `i` is
     // its only consumer.
     let alone = k + 1 == i && !a.written[k];
-    if !alone || input.retain || !fuse::fusable(&a.nodes, k, input.span.len) {
+    let reads_splat =
+        fuse::fusable(&a.nodes, k, input.span.len) || super::map::takes_splat(&a.nodes, k);
+    if !alone || input.retain || !reads_splat {
         return None;
     }
     a.written[k] = true;
@@ -310,6 +324,9 @@ fn backward_node<T: Real>(a: &mut Arena<T>, par: Par, i: usize, seed: Option<&[T
                 ),
                 (None, None) => {}
             }
+        }
+        Op::Map(_) | Op::Map2(..) => {
+            unreachable!("dualtape: internal: the sweep runs map nodes itself")
         }
         Op::Custom(k) => {
             super::custom::backward(

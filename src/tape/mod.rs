@@ -3,6 +3,7 @@
 mod backward;
 mod custom;
 mod fuse;
+mod map;
 pub(crate) mod node;
 mod record;
 mod value;

@@ -120,6 +120,12 @@ pub enum Op<T> {
     Dot(NodeId, NodeId),
     /// A user-defined op: its index among the tape's custom ops.
     Custom(u32),
+    /// `f(x)` elementwise by a closure ([`Var::map`](super::Var::map)); its
+    /// derivative kept in the partials arena.
+    Map(NodeId),
+    /// `f(a, b)` elementwise by a closure ([`Var::map2`](super::Var::map2));
+    /// `∂f/∂a` then `∂f/∂b` kept in the partials arena.
+    Map2(NodeId, NodeId),
 }
 
 impl<T> Op<T> {
@@ -133,8 +139,8 @@ impl<T> Op<T> {
     /// The nodes the op reads (a custom op's inputs are kept beside it, not here).
     pub(crate) fn inputs(&self) -> impl Iterator<Item = NodeId> + use<T> {
         let (first, second) = match *self {
-            Op::Unary(_, x) | Op::Reduce(_, x) => (Some(x), None),
-            Op::Binary(_, l, r) | Op::Dot(l, r) => (Some(l), Some(r)),
+            Op::Unary(_, x) | Op::Reduce(_, x) | Op::Map(x) => (Some(x), None),
+            Op::Binary(_, l, r) | Op::Dot(l, r) | Op::Map2(l, r) => (Some(l), Some(r)),
             Op::Leaf | Op::Constant | Op::Custom(_) => (None, None),
         };
         first.into_iter().chain(second)
@@ -162,8 +168,8 @@ pub struct Node<T> {
     pub op: Op<T>,
     /// Its output in the value arena.
     pub span: Span,
-    /// Its kept local derivative in the partials arena: the length of `span`
-    /// for ops whose rule keeps one, empty otherwise.
+    /// Its kept local derivatives in the partials arena: the length of `span`
+    /// for ops whose rule keeps one, once per input for a map, empty otherwise.
     pub partial: Span,
     /// Whether it depends on a `var`: only such nodes get an adjoint.
     pub needs_grad: bool,

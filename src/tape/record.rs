@@ -40,8 +40,9 @@ pub(crate) struct NewNode<T> {
     pub len: usize,
     /// Whether it depends on a `var`.
     pub needs_grad: bool,
-    /// Whether its rule keeps a derivative in the partials arena.
-    pub keeps_partial: bool,
+    /// How many elements of derivatives it keeps in the partials arena: 0,
+    /// `len` for a rule that keeps one, `K·len` for a map of `K` inputs.
+    pub kept: usize,
     /// Whether its forward kernel runs now or with the next flush.
     pub when: When,
 }
@@ -53,7 +54,7 @@ impl<T> NewNode<T> {
             op,
             len,
             needs_grad,
-            keeps_partial: false,
+            kept: 0,
             when: When::Now,
         }
     }
@@ -103,7 +104,7 @@ impl<T: Real> Tape<T> {
             op,
             len,
             needs_grad,
-            keeps_partial,
+            kept,
             when,
         } = node;
         let par = self.par();
@@ -114,7 +115,7 @@ impl<T: Real> Tape<T> {
             a.values.resize(end, T::zero());
         }
         let pstart = a.partials_used;
-        let pend = if keeps_partial { pstart + len } else { pstart };
+        let pend = pstart + kept;
         if a.partials.len() < pend {
             a.partials.resize(pend, T::zero());
         }
@@ -148,7 +149,7 @@ impl<T: Real> Tape<T> {
 
     /// Appends a node of one element computed from inputs of one element:
     /// `value` gets the value arena and returns the node's value and the
-    /// derivative its rule keeps (ignored unless `node.keeps_partial`).
+    /// derivative its rule keeps (ignored unless `node.kept` is 1).
     ///
     /// [`Tape::record`] without its slices: on scalars the op is one or two
     /// instructions, and slicing the arenas for the kernel, which then
@@ -177,7 +178,8 @@ impl<T: Real> Tape<T> {
             a.values.resize(at + 1, T::zero());
         }
         a.values[at] = v;
-        let kept = usize::from(node.keeps_partial);
+        let kept = node.kept;
+        debug_assert!(kept <= 1);
         if kept == 1 {
             let p = a.partials_used;
             if a.partials.len() <= p {
@@ -250,7 +252,7 @@ impl<T: Real> Tape<T> {
                 op: Op::Unary(op, x),
                 len,
                 needs_grad,
-                keeps_partial: keeps_partial::<T, _>(&rule),
+                kept: if keeps_partial::<T, _>(&rule) { len } else { 0 },
                 when: self.when(len),
             };
             if len == 1 {

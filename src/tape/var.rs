@@ -131,7 +131,7 @@ impl<'t, T: Real> Var<'t, T> {
     }
 
     #[track_caller]
-    fn same_tape(self, other: Self, op: &str) {
+    pub(super) fn same_tape(self, other: Self, op: &str) {
         assert!(
             core::ptr::eq(self.tape, other.tape),
             "dualtape: {op}: the operands belong to different tapes"
