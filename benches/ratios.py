@@ -6,8 +6,8 @@ everything but impl (the "case"); for each case this prints the median time of
 each impl and the ratio the question is about, all from the same run:
 
   seed, ops   ad / best handwritten (the faster of handwritten_scalar and
-              handwritten_simd); seed also ad_resident / best handwritten
-              and scalar / simd
+              handwritten_simd); seed also ad_resident / best handwritten,
+              ad_map / best handwritten (W3, W4) and scalar / simd
   overhead    ns per recorded op (record_sweep / 100) and record_sweep / handwritten
   parallel    speedup threads1 / threads2 and sequential / threads2
   steady      fresh / cleared
@@ -36,10 +36,11 @@ def _div(a, b):
 
 SPECS = {
     "seed": (
-        ["ad", "ad_resident", "handwritten_scalar", "handwritten_simd"],
+        ["ad", "ad_resident", "ad_map", "handwritten_scalar", "handwritten_simd"],
         [
             ("ad/hand", lambda m: _div(m.get("ad"), _best_hand(m))),
             ("resident/hand", lambda m: _div(m.get("ad_resident"), _best_hand(m))),
+            ("map/hand", lambda m: _div(m.get("ad_map"), _best_hand(m))),
             ("scalar/simd", lambda m: _div(m.get("handwritten_scalar"), m.get("handwritten_simd"))),
         ],
     ),

@@ -1,6 +1,6 @@
 //! The seed workloads W1–W4 at every size, each beside the hand-written loops
 //! that compute the same value and gradient: `seed/W*/type/n/{ad, ad_resident,
-//! handwritten_scalar, handwritten_simd}`.
+//! handwritten_scalar, handwritten_simd}`, and for W3 and W4 `ad_map`.
 //!
 //! One evaluation is record + forward + backward on a reused tape (the loop an
 //! optimiser runs; `benches/steady.rs` compares it with a fresh tape), with
@@ -8,7 +8,9 @@
 //! measures threads). `ad` clears the tape and records (copies) the inputs
 //! each time; `ad_resident` records them once and truncates the tape back to
 //! them (`Tape::truncate`), as a loop over fixed data or an optimiser that
-//! updates its parameters in place (`Tape::update`) does. Before timing, each
+//! updates its parameters in place (`Tape::update`) does. `ad_map` is
+//! `ad_resident` with the workload's elementwise chain written as one mapped
+//! node (`Var::map`, `Var::map2`): W3 a map and its sweep, W4 a map and a sum. Before timing, each
 //! case runs once both ways and the baselines' values and gradients are
 //! checked against the tape's.
 
@@ -27,15 +29,24 @@ use dualtape::{NodeId, Tape, Var};
 /// A workload of one input with a scalar output (W1, W4): the tape against
 /// both hand-written loops, which return the value and write the gradient.
 /// The tape's side takes the input as a `Var`: recorded just before (`ad`) or
-/// kept on the tape (`ad_resident`).
+/// kept on the tape (`ad_resident`, `ad_map`).
 struct Single<T: Scalar> {
     /// Evaluates, results `black_box`ed.
-    eval: for<'t> fn(Var<'t, T>),
+    eval: Eval<T>,
     /// Evaluates once and checks the baselines against it.
-    check: for<'t> fn(Var<'t, T>, &[T]),
+    check: Check<T>,
     scalar: fn(&[T], &mut [T]) -> T,
     simd: fn(&[T], &mut [T]) -> T,
+    /// The workload's elementwise chain as one mapped node (`Var::map`), if
+    /// it has one: its `eval` and `check`, run resident (`ad_map`).
+    map: Option<(Eval<T>, Check<T>)>,
 }
+
+/// One evaluation of a workload on its input, results `black_box`ed.
+type Eval<T> = for<'t> fn(Var<'t, T>);
+/// One evaluation of a workload on its input (the `Var`), checked against the
+/// baselines on the same values (the slice).
+type Check<T> = for<'t> fn(Var<'t, T>, &[T]);
 
 /// Benches `seed/{name}/type/n/*` on `x` uniform in `lo..hi`: `eval`, checked
 /// first by `check`, beside the scalar and SIMD loops.
@@ -66,6 +77,16 @@ fn single<T: Scalar>(
                 (f.eval)(input(&resident, xr[0]));
             })
         });
+        if let Some((eval, check)) = f.map {
+            check(input(&resident, xr[0]), &x);
+            resident.truncate(xr.len());
+            g.bench_function(id(n, "ad_map"), |b| {
+                b.iter(|| {
+                    resident.truncate(xr.len());
+                    eval(input(&resident, xr[0]));
+                })
+            });
+        }
         g.bench_function(id(n, "handwritten_scalar"), |b| {
             b.iter(|| black_box((f.scalar)(black_box(&x), black_box(&mut out))))
         });
@@ -100,6 +121,7 @@ fn w1<T: Scalar>(c: &mut Criterion) {
         check: check_w1_on,
         scalar: w1_scalar,
         simd: w1_simd,
+        map: None,
     };
     single(c, "W1", (-1.0, 1.0, 1), f);
 }
@@ -171,6 +193,17 @@ fn w3<T: Scalar>(c: &mut Criterion) {
                 })
             })
         });
+        resident.truncate(ab.len());
+        check_w3_map_on(kept(&resident, &ab), &a, &bb, &seed);
+        g.bench_function(id(n, "ad_map"), |b| {
+            b.iter(|| {
+                resident.truncate(ab.len());
+                let (av, bv) = kept(&resident, &ab);
+                w3_map_on(av, bv, &seed, |q, ga, gb| {
+                    black_box((q, ga, gb));
+                })
+            })
+        });
         g.bench_function(id(n, "handwritten_scalar"), |b| {
             b.iter(|| {
                 w3_scalar(
@@ -206,6 +239,7 @@ fn w4<T: Scalar>(c: &mut Criterion) {
         check: check_w4_on,
         scalar: w4_scalar,
         simd: w4_simd,
+        map: Some((w4_map_eval_on, check_w4_map_on)),
     };
     single(c, "W4", (-2.0, 3.0, 5), f);
 }

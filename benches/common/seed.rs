@@ -123,6 +123,20 @@ pub fn w3_on<T: Scalar>(
     read(&q.value(), g.wrt(a), g.wrt(b));
 }
 
+/// W3 as one mapped node on inputs already on the tape: `q = a.map2(b, 3a³ −
+/// b²)`, `q.backward_with(seed)`; calls `read(q, ∂/∂a, ∂/∂b)`.
+#[inline(never)]
+pub fn w3_map_on<T: Scalar>(
+    a: Var<'_, T>,
+    b: Var<'_, T>,
+    seed: &[T],
+    read: impl FnOnce(&[T], &[T], &[T]),
+) {
+    let q = a.map2(b, |a, b| a.powi(3) * T::lit(3.0) - b.powi(2));
+    let g = q.backward_with(seed);
+    read(&q.value(), g.wrt(a), g.wrt(b));
+}
+
 /// W3 by hand, plain scalar: `q = 3a³ − b²`, `ga = 9a²·seed`, `gb = −2b·seed`,
 /// one pass.
 #[inline(never)]
@@ -162,6 +176,19 @@ pub fn w3_simd<T: Scalar>(a: &[T], b: &[T], seed: &[T], q: &mut [T], ga: &mut [T
 pub fn w4_on<T: Scalar>(x: Var<'_, T>, read: impl FnOnce(T, &[T])) {
     let x2 = x * x;
     let y = (x.tanh() * (-x2).exp() + x.sin() / (x2 + T::one())).sum();
+    let g = y.backward();
+    read(y.item(), g.wrt(x));
+}
+
+/// W4 with its elementwise chain as one mapped node: `y = Σ x.map(tanh(x)·exp(−x²) +
+/// sin(x)/(1 + x²))`, `y.backward()` (a map and a sum); calls `read(y, ∂y/∂x)`.
+#[inline(never)]
+pub fn w4_map_on<T: Scalar>(x: Var<'_, T>, read: impl FnOnce(T, &[T])) {
+    let f = x.map(|x| {
+        let x2 = x * x;
+        x.tanh() * (-x2).exp() + x.sin() / (x2 + T::one())
+    });
+    let y = f.sum();
     let g = y.backward();
     read(y.item(), g.wrt(x));
 }
@@ -256,6 +283,13 @@ pub fn w4_eval_on<T: Scalar>(x: Var<'_, T>) {
     })
 }
 
+/// [`w4_map_on`] with its results `black_box`ed.
+pub fn w4_map_eval_on<T: Scalar>(x: Var<'_, T>) {
+    w4_map_on(x, |y, g| {
+        black_box((y, g));
+    })
+}
+
 // ---------------------------------------------------------------- checks
 
 /// Runs W1 on `tape` and both baselines once; panics unless all agree.
@@ -314,6 +348,21 @@ pub fn check_w3_on<T: Scalar>(on: (Var<'_, T>, Var<'_, T>), a: &[T], b: &[T], se
     w3_on(on.0, on.1, seed, |q, ga, gb| {
         (wq, wa, wb) = (q.to_vec(), ga.to_vec(), gb.to_vec())
     });
+    check_w3_against((a, b, seed), &wq, &wa, &wb);
+}
+
+/// As [`check_w3_on`], for [`w3_map_on`].
+pub fn check_w3_map_on<T: Scalar>(on: (Var<'_, T>, Var<'_, T>), a: &[T], b: &[T], seed: &[T]) {
+    let (mut wq, mut wa, mut wb) = (Vec::new(), Vec::new(), Vec::new());
+    w3_map_on(on.0, on.1, seed, |q, ga, gb| {
+        (wq, wa, wb) = (q.to_vec(), ga.to_vec(), gb.to_vec())
+    });
+    check_w3_against((a, b, seed), &wq, &wa, &wb);
+}
+
+/// Runs both W3 baselines on `(a, b, seed)`; panics unless they give `wq`,
+/// `wa` and `wb`.
+fn check_w3_against<T: Scalar>((a, b, seed): (&[T], &[T], &[T]), wq: &[T], wa: &[T], wb: &[T]) {
     let n = a.len();
     let (mut q, mut ga, mut gb) = (vec![T::zero(); n], vec![T::zero(); n], vec![T::zero(); n]);
     type F<T> = fn(&[T], &[T], &[T], &mut [T], &mut [T], &mut [T]);
@@ -322,9 +371,9 @@ pub fn check_w3_on<T: Scalar>(on: (Var<'_, T>, Var<'_, T>), a: &[T], b: &[T], se
         ("W3 handwritten_simd", w3_simd::<T>),
     ] {
         f(a, b, seed, &mut q, &mut ga, &mut gb);
-        assert_close(name, &q, &wq);
-        assert_close(name, &ga, &wa);
-        assert_close(name, &gb, &wb);
+        assert_close(name, &q, wq);
+        assert_close(name, &ga, wa);
+        assert_close(name, &gb, wb);
     }
 }
 
@@ -337,6 +386,18 @@ pub fn check_w4<T: Scalar>(tape: &Tape<T>, x: &[T]) {
 pub fn check_w4_on<T: Scalar>(xv: Var<'_, T>, x: &[T]) {
     let (mut want, mut y) = (Vec::new(), T::zero());
     w4_on(xv, |v, g| (y, want) = (v, g.to_vec()));
+    check_w4_against(x, y, &want);
+}
+
+/// As [`check_w4_on`], for [`w4_map_on`].
+pub fn check_w4_map_on<T: Scalar>(xv: Var<'_, T>, x: &[T]) {
+    let (mut want, mut y) = (Vec::new(), T::zero());
+    w4_map_on(xv, |v, g| (y, want) = (v, g.to_vec()));
+    check_w4_against(x, y, &want);
+}
+
+/// Runs both W4 baselines on `x`; panics unless they give `y` and `want`.
+fn check_w4_against<T: Scalar>(x: &[T], y: T, want: &[T]) {
     let mut g = vec![T::zero(); x.len()];
     for (name, f) in [
         (
@@ -347,6 +408,6 @@ pub fn check_w4_on<T: Scalar>(xv: Var<'_, T>, x: &[T]) {
     ] {
         let v = f(x, &mut g);
         assert_close1(name, v, y);
-        assert_close(name, &g, &want);
+        assert_close(name, &g, want);
     }
 }
