@@ -10,9 +10,9 @@
 //! them (`Tape::truncate`), as a loop over fixed data or an optimiser that
 //! updates its parameters in place (`Tape::update`) does. `ad_map` is
 //! `ad_resident` with the workload's elementwise chain written as one mapped
-//! node (`Var::map`, `Var::map2`): W3 a map and its sweep, W4 a map and a sum. Before timing, each
-//! case runs once both ways and the baselines' values and gradients are
-//! checked against the tape's.
+//! node (`Var::map`, `Var::map2`): W3 a map and its sweep, W4 a map and a
+//! sum. Before timing, each case runs once every way and the baselines'
+//! values and gradients are checked against the tape's.
 
 #[allow(dead_code)]
 mod common;

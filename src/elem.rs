@@ -24,9 +24,11 @@ use crate::rules::{self, BinaryRule, UnaryRule};
 /// One SIMD bundle of a mapped function's elements and their derivatives
 /// with respect to each of its `K` inputs. See [`Var::map`](crate::Var::map).
 ///
-/// Arithmetic with other `Elem`s and with plain scalars (`3.0 * x`, `x + 1.0`)
-/// and the methods below are all there is: the closure is branch-free
-/// elementwise math, the same set of functions a [`Var`](crate::Var) has.
+/// Arithmetic with other `Elem`s and with plain scalars (`3.0 * x`, `x + 1.0`;
+/// a scalar on the left for `f32` and `f64` only, any `T` on the right, and
+/// [`Elem::constant`] for either) and the methods below are all there is: the
+/// closure is branch-free elementwise math, the same set of functions a
+/// [`Var`](crate::Var) has.
 ///
 /// ```
 /// use dualtape::Tape;

@@ -103,6 +103,7 @@
 //! | `x.sigmoid()`, `x.tanh()` | large `|x|` | saturates to 0/1, ±1 | 0, never NaN |
 //! | `x.max()`, `x.min()` | ties | the extremum | shared equally among the ties |
 //! | `x.mean()` | empty `x` | NaN | — |
+//! | `x.map(f)`, `a.map2(b, f)` | a derivative exactly 0 before an infinite one | as the ops | 0, as forward mode (the ops one by one: NaN) |
 //!
 //! ## Errors
 //!

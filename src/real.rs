@@ -51,9 +51,15 @@ pub trait Math<T>:
     fn select_le_zero(self, if_true: Self, if_false: Self) -> Self;
     /// Per lane: `if self == 0 { if_true } else { if_false }`.
     fn select_zero(self, if_true: Self, if_false: Self) -> Self;
-    /// Per lane: `if self == 0 { 0 } else { v }` (`select_zero` against 0, in
-    /// two instructions on lanes: forward mode's rule that a zero tangent stays 0).
-    fn zero_where_zero(self, v: Self) -> Self;
+    /// Per lane: `if self == 0 { 0 } else { v }`: forward mode's rule that a
+    /// zero tangent stays 0. The default is `select_zero` against 0; the lane
+    /// types do it in two instructions.
+    fn zero_where_zero(self, v: Self) -> Self
+    where
+        T: num_traits::Zero,
+    {
+        self.select_zero(Self::splat(T::zero()), v)
+    }
     /// Per lane: `if self == other { if_true } else { if_false }`.
     fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self;
 }

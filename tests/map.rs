@@ -15,6 +15,7 @@
 //! - Exact cases: the notebook's `Q = 3a³ − b²`, the zero-tangent rule, maps
 //!   of constants.
 //! - Steady state: `truncate` + `get` and map again, the same bits every time.
+//! - A map recorded inside a pending run of deferred ops.
 //! - `kernels::map` against its twin `kernels::scalar::map`: bitwise on
 //!   ordinary values, within rounding on any (an element next to a special
 //!   one may take std's path with it).
@@ -739,6 +740,39 @@ macro_rules! suite {
 
 suite!(f64_, f64, tol = 1e-12);
 suite!(f32_, f32, tol = 1e-5);
+
+/// A map recorded while a run of deferred (long) ops is pending, reading the
+/// same input as the run, and read by a deferred op after it: the run's flush
+/// steps over the map's values and its `K·len` partials. Against the closed
+/// form, fusion on and off, at a length that defers (5000) and one that does
+/// not (37).
+#[test]
+fn map_inside_a_pending_run() {
+    for fusion in [true, false] {
+        for n in [5000, 37] {
+            let x: Vec<f64> = (0..n)
+                .map(|i| (i as f64 * 0.37).sin() * 1.3 + 0.1)
+                .collect();
+            let tape = Tape::<f64>::new();
+            tape.set_fusion(fusion);
+            let xv = tape.var(&x);
+            let u = xv.sin(); // deferred at 5000
+            let m = xv.map(|x| x * x + 1.0); // recorded mid-run
+            let m2 = xv.map2(xv, |a, b| a * b.exp()); // mid-run, the same var twice
+            let w = u * m + m2 * u; // deferred, reads both maps
+            let g = (w + xv).sum().backward();
+            let want: Vec<f64> = x
+                .iter()
+                .map(|&x| {
+                    let (s, c, e) = (x.sin(), x.cos(), x.exp());
+                    c * (x * x + 1.0) + s * 2.0 * x + (e + x * e) * s + x * e * c + 1.0
+                })
+                .collect();
+            let what = format!("map inside a pending run, fusion {fusion}, n = {n}: ∂/∂x");
+            assert_near(g.wrt(xv), &want, &[], 1e-12, &what);
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------
 // An element next to special ones: within rounding of the element alone

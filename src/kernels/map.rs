@@ -5,9 +5,12 @@
 //! of its first element: the closure sees lanes only, and lanes do not mix,
 //! so an element takes the same instructions wherever it sits.
 //! [`super::scalar::map`] (one element at a time, in a bundle of copies) is
-//! its twin, bitwise but where a lane function hands a whole bundle to the
+//! its twin, bitwise but where an element's lanes neighbours change its
+//! path, by an ulp or so: a lane function that hands a whole bundle to the
 //! scalar path for one element in it (`ln` of a subnormal, `sin` past the
-//! range its reduction keeps accurate: see `real.rs`).
+//! range its reduction keeps accurate, `powf` with a NaN, 0 or overflowing
+//! lane: see `real.rs`), and `wide`'s `tanh`, whose `exp_m1` rounds to −1
+//! only when every lane is below −37.43 (`tests/map.rs` has the cases).
 
 use super::{Operand, Par, par};
 use crate::elem::Elem;

@@ -124,14 +124,24 @@ pub fn for_chunks3<T: Send, F: Fn(usize, &mut [T], &mut [T], &mut [T]) + Sync>(
 ) {
     debug_assert!(o1.len() == o2.len() && o1.len() == o3.len());
     if par.splits(o1.len()) {
-        o1.par_chunks_mut(CHUNK)
-            .zip(o2.par_chunks_mut(CHUNK))
-            .zip(o3.par_chunks_mut(CHUNK))
-            .enumerate()
-            .for_each(|(k, ((c1, c2), c3))| f(k * CHUNK, c1, c2, c3));
+        on_pool3(o1, o2, o3, f);
     } else {
         f(0, o1, o2, o3);
     }
+}
+
+/// [`for_chunks3`] on the rayon pool.
+fn on_pool3<T: Send, F: Fn(usize, &mut [T], &mut [T], &mut [T]) + Sync>(
+    o1: &mut [T],
+    o2: &mut [T],
+    o3: &mut [T],
+    f: F,
+) {
+    o1.par_chunks_mut(CHUNK)
+        .zip(o2.par_chunks_mut(CHUNK))
+        .zip(o3.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(k, ((c1, c2), c3))| f(k * CHUNK, c1, c2, c3));
 }
 
 /// `Σ_k f(chunk_k)` over `0..n` in chunks of [`CHUNK`], the partials combined

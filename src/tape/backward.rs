@@ -1,9 +1,9 @@
 //! The reverse sweep and its result, [`Grads`]: the adjoint rule of every op,
-//! in three places by the shape of the node. Elementwise nodes run in loops
+//! in four places by the shape of the node. Elementwise nodes run in loops
 //! over arenas borrowed once, one on scalars ([`backward_scalars`]) and one
 //! calling a kernel per node ([`backward_vectors`]), or block by block in a
-//! fused run (`tape::fuse`); reductions, dot products and custom ops one at a
-//! time ([`backward_node`]).
+//! fused run (`tape::fuse`); maps by their kept partials (`tape::map`);
+//! reductions, dot products and custom ops one at a time ([`backward_node`]).
 
 use core::cell::Ref;
 
@@ -156,6 +156,7 @@ impl<T: Real> Tape<T> {
                 } else if matches!(op, Op::Unary(..) | Op::Binary(..)) {
                     backward_vectors(a, par, fusion, i, seed_of(top))
                 } else if matches!(op, Op::Map(_) | Op::Map2(..)) {
+                    // d f(x₁, …, x_K) = Σ_k ∂f/∂x_k·dx_k, the ∂f/∂x_k kept
                     let given = top_adjoint(&mut splat, seed_of(top));
                     super::map::backward(a, par, top, given);
                     top

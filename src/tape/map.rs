@@ -20,14 +20,17 @@ impl<'t, T: Real> Var<'t, T> {
     /// [`Elem`] (the functions a `Var` has), compiled into one kernel that
     /// computes the values and the derivative in one pass. The gradient is
     /// that of the same ops recorded one by one, up to rounding (the chain
-    /// rule's factors are multiplied in another order).
+    /// rule's factors are multiplied in another order), but where a
+    /// derivative that is exactly 0 meets an infinite one: forward mode keeps
+    /// the 0 ([`Elem`]), so `x.map(|x| (x * x).sqrt())` at 0 has gradient 0
+    /// where the ops one by one (and PyTorch) give NaN.
     ///
     /// A map costs one node whatever `f` holds, and a pass over the vector
     /// for its values and derivative, one for its backward: on short vectors,
     /// where each recorded op is a fixed cost, and on chains whose
     /// intermediates would not fit the cache, it is the fast way to write an
     /// elementwise function. It keeps the derivative (one vector) on the tape
-    /// until it is cleared.
+    /// until it is cleared, even when the input needs no gradient.
     ///
     /// ```
     /// use dualtape::Tape;
