@@ -71,7 +71,7 @@ macro_rules! with_add {
 }
 
 /// Puts a reduced scalar contribution into a length-1 sink.
-fn put_scalar<T: Real>(sink: Sink<'_, T>, v: T) {
+pub(crate) fn put_scalar<T: Real>(sink: Sink<'_, T>, v: T) {
     let d = &mut sink.dst[0];
     *d = if sink.add { *d + v } else { v };
 }

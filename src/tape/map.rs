@@ -9,7 +9,7 @@
 
 use super::fuse::TopAdjoint;
 use super::node::{Node, NodeId, Op};
-use super::record::{NewNode, broadcast};
+use super::record::{NewNode, broadcast, broadcast_len};
 use super::{Arena, Tape, Var};
 use crate::elem::Elem;
 use crate::kernels::{self, MapFn, Par, Sink};
@@ -104,12 +104,7 @@ impl<T: Real> Tape<T> {
         let lens = info.map(|(s, _)| s.len);
         let len = match *lens.as_slice() {
             [n] => n,
-            [la, lb] if la == lb || lb == 1 => la,
-            [1, lb] => lb,
-            [la, lb] => panic!(
-                "dualtape: map2: length mismatch: left has {la} elements, right has {lb} \
-                 (only equal lengths or a length-1 side broadcast)"
-            ),
+            [la, lb] => broadcast_len(|| "map2", la, lb),
             _ => unreachable!("dualtape: internal: maps take one or two inputs"),
         };
         let needs_grad = info.iter().any(|&(_, g)| g);
@@ -179,7 +174,7 @@ pub(super) fn backward<T: Real>(
             // A broadcast input: Σ ∂f/∂x·g over the elements it touched.
             Grad::Slice(g) => {
                 let v = kernels::dot(par, p, g, scratch);
-                dst[0] = if add { dst[0] + v } else { v };
+                kernels::put_scalar(Sink { dst, add }, v);
             }
             // `takes_splat`: every input is full length.
             Grad::Splat(v) => kernels::scale(par, p, v, Sink { dst, add }),

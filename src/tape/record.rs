@@ -323,7 +323,7 @@ impl<T: Real> Tape<T> {
         b: NodeId,
     ) -> NodeId {
         let ((sa, ga), (sb, gb)) = (arena.info(a), arena.info(b));
-        let len = broadcast_len(op, sa.len, sb.len);
+        let len = broadcast_len(|| op.name(), sa.len, sb.len);
         with_binary_rule!(op, rule => {
             let node = NewNode {
                 when: self.when(len),
@@ -418,12 +418,13 @@ fn push<T: Real>(
     id
 }
 
-/// The output length of `op` on inputs of `la` and `lb` elements. The op's
-/// name is looked up for the panic message only: on the recording path it
-/// cost a jump through a table per node.
+/// The output length of an op of two inputs of `la` and `lb` elements (a
+/// binary op, `map2`). The op's `name` is looked up for the panic message
+/// only: on the recording path a binary op's cost a jump through a table per
+/// node.
 #[track_caller]
 #[inline]
-pub(crate) fn broadcast_len(op: BinaryOp, la: usize, lb: usize) -> usize {
+pub(crate) fn broadcast_len(name: impl FnOnce() -> &'static str, la: usize, lb: usize) -> usize {
     match (la, lb) {
         _ if la == lb => la,
         (1, _) => lb,
@@ -431,7 +432,7 @@ pub(crate) fn broadcast_len(op: BinaryOp, la: usize, lb: usize) -> usize {
         _ => panic!(
             "dualtape: {}: length mismatch: left has {la} elements, right has {lb} \
              (only equal lengths or a length-1 side broadcast)",
-            op.name()
+            name()
         ),
     }
 }
