@@ -45,12 +45,43 @@ use crate::rules::{self, BinaryRule, UnaryRule};
 pub struct Elem<T: Real, const K: usize> {
     re: T::Lanes,
     eps: [T::Lanes; K],
+    /// Whether `eps[k]` may be nonzero: false for a constant, and for a map
+    /// input toward the other inputs. Read through [`Elem::live`].
+    live: [bool; K],
 }
 
-/// `eps·d`, with a lane of `eps` that is exactly 0 left 0 (see the module doc).
+/// `eps·d`, with a lane of `eps` that is exactly 0 left 0 (see the module
+/// doc). Where `d` is a finite constant, `0·d` is already 0 and the mask is
+/// left out (`finite`).
 #[inline(always)]
-fn times<T: Real>(eps: T::Lanes, d: T::Lanes) -> T::Lanes {
-    eps.zero_where_zero(eps * d)
+fn times<T: Real>(eps: T::Lanes, d: T::Lanes, finite: bool) -> T::Lanes {
+    if finite {
+        eps * d
+    } else {
+        eps.zero_where_zero(eps * d)
+    }
+}
+
+/// The zero tangent.
+#[inline(always)]
+fn zero<T: Real>() -> T::Lanes {
+    T::Lanes::splat(T::zero())
+}
+
+/// Whether unary `rule`'s derivative is one finite constant (it reads neither
+/// `x` nor `y`: `c·x`, `x + c`, `c − x`, `x / c` with `c` finite and nonzero).
+#[inline(always)]
+fn finite_constant_deriv<T: Real, R: UnaryRule<T>>(rule: R) -> bool {
+    !R::DERIV_READS_X && !R::DERIV_READS_Y && rule.deriv(T::zero(), T::zero()).is_finite()
+}
+
+/// As [`finite_constant_deriv`] for a binary rule's two partials (`a ± b`).
+#[inline(always)]
+fn finite_constant_partials<T: Real, R: BinaryRule<T>>(rule: R) -> bool {
+    !R::PARTIALS_READ_A && !R::PARTIALS_READ_B && !R::PARTIALS_READ_Y && {
+        let (pa, pb) = rule.partials(T::zero(), T::zero(), T::zero());
+        pa.is_finite() && pb.is_finite()
+    }
 }
 
 impl<T: Real, const K: usize> Elem<T, K> {
@@ -58,10 +89,11 @@ impl<T: Real, const K: usize> Elem<T, K> {
     /// toward the others.
     #[inline(always)]
     pub(crate) fn input(re: T::Lanes, k: usize) -> Self {
-        let (one, zero) = (T::Lanes::splat(T::one()), T::Lanes::splat(T::zero()));
+        let one = T::Lanes::splat(T::one());
         Elem {
             re,
-            eps: core::array::from_fn(|j| if j == k { one } else { zero }),
+            eps: core::array::from_fn(|j| if j == k { one } else { zero::<T>() }),
+            live: core::array::from_fn(|j| j == k),
         }
     }
 
@@ -76,10 +108,10 @@ impl<T: Real, const K: usize> Elem<T, K> {
     /// ```
     #[inline(always)]
     pub fn constant(c: T) -> Self {
-        let zero = T::Lanes::splat(T::zero());
         Elem {
             re: T::Lanes::splat(c),
-            eps: [zero; K],
+            eps: [zero::<T>(); K],
+            live: [false; K],
         }
     }
 
@@ -95,13 +127,35 @@ impl<T: Real, const K: usize> Elem<T, K> {
         self.eps[k]
     }
 
+    /// Whether tangent `k` is worked on: where it is 0 by construction, its
+    /// functions are skipped (a mask on a known 0 does not fold away).
+    ///
+    /// Where the closure is inlined into the kernel (a small one is) the flag
+    /// is a compile-time constant and a dead tangent costs nothing; where it
+    /// is not, the flag is a branch per function. With one input only
+    /// constants have a dead tangent, which is rare and costs only masks on
+    /// zeros (the same result), so there every tangent is live and the branches
+    /// are not compiled.
+    #[inline(always)]
+    fn live(&self, k: usize) -> bool {
+        K == 1 || self.live[k]
+    }
+
     /// `f(self)` by a rule of [`crate::rules`]: `(f(x), f'(x)·ẋ)`.
     #[inline(always)]
     fn unary<R: UnaryRule<T>>(self, rule: R) -> Self {
         let (y, d) = rule.value_and_deriv(self.re);
+        let finite = finite_constant_deriv(rule);
         Elem {
             re: y,
-            eps: self.eps.map(|e| times::<T>(e, d)),
+            eps: core::array::from_fn(|k| {
+                if self.live(k) {
+                    times::<T>(self.eps[k], d, finite)
+                } else {
+                    zero::<T>()
+                }
+            }),
+            live: self.live,
         }
     }
 
@@ -110,9 +164,18 @@ impl<T: Real, const K: usize> Elem<T, K> {
     fn binary<R: BinaryRule<T>>(self, rule: R, b: Self) -> Self {
         let y = rule.value(self.re, b.re);
         let (pa, pb) = rule.partials(self.re, b.re, y);
+        let finite = finite_constant_partials(rule);
         Elem {
             re: y,
-            eps: core::array::from_fn(|k| times::<T>(self.eps[k], pa) + times::<T>(b.eps[k], pb)),
+            eps: core::array::from_fn(|k| match (self.live(k), b.live(k)) {
+                (true, true) => {
+                    times::<T>(self.eps[k], pa, finite) + times::<T>(b.eps[k], pb, finite)
+                }
+                (true, false) => times::<T>(self.eps[k], pa, finite),
+                (false, true) => times::<T>(b.eps[k], pb, finite),
+                (false, false) => zero::<T>(),
+            }),
+            live: core::array::from_fn(|k| self.live[k] || b.live[k]),
         }
     }
 

@@ -514,6 +514,31 @@ macro_rules! suite {
                 assert_eq!(g.wrt(x)[3], 0.0);
             }
 
+            /// A function whose derivative is a constant skips the zero-tangent
+            /// mask only where that constant is finite: `relu(x)·∞` and
+            /// `relu(x)/0` at x ≤ 0 keep relu's 0 tangent 0 (not 0·∞ = NaN),
+            /// and a finite scale, offset or sign change at x ≤ 0 gives 0 too.
+            #[test]
+            fn non_finite_constant_keeps_zero_tangents() {
+                let tape = Tape::<T>::new();
+                let x = tape.var(&[-1.0, 0.0, 2.0, -3.0, 0.5]);
+                let seed = [1.0; 5];
+                let inf = T::INFINITY;
+                for (name, want_pos) in [("·∞", inf), ("/0", inf), ("finite", 3.0)] {
+                    let y = x.map(|x| match name {
+                        "·∞" => x.relu() * inf,
+                        "/0" => x.relu() / 0.0,
+                        _ => 1.0 - (-(x.relu() * 6.0) / 2.0 + 4.0),
+                    });
+                    let g = y.backward_with(&seed);
+                    let gx = g.wrt(x);
+                    for i in [0, 1, 3] {
+                        assert_eq!(gx[i], 0.0, "{name}: relu's zero tangent at {i}");
+                    }
+                    assert_eq!([gx[2], gx[4]], [want_pos; 2], "{name}: where relu' = 1");
+                }
+            }
+
             /// A map of constants is a constant: right values, no gradient; a
             /// map2 with one constant side differentiates the other only.
             #[test]

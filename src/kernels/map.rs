@@ -92,17 +92,44 @@ fn bundles<T: Real, const K: usize>(
         *p = &mut core::mem::take(p)[..n];
     }
     let mut i = 0;
-    while i + T::LANES <= n {
-        let e = f(core::array::from_fn(|k| Elem::input(load(chunk[k], i), k)));
+    let mut run_bundle = |i: usize, x: [T::Lanes; K]| {
+        let e = f(core::array::from_fn(|k| Elem::input(x[k], k)));
         T::store(e.value(), &mut y[i..i + T::LANES]);
         for (k, p) in partials.iter_mut().enumerate() {
             T::store(e.deriv(k), &mut p[i..i + T::LANES]);
         }
-        i += T::LANES;
+    };
+    if let Some(slices) = all_slices(&chunk) {
+        // The common case with no per-bundle match on the operand kind.
+        while i + T::LANES <= n {
+            run_bundle(
+                i,
+                core::array::from_fn(|k| T::load(&slices[k][i..i + T::LANES])),
+            );
+            i += T::LANES;
+        }
+    } else {
+        while i + T::LANES <= n {
+            run_bundle(i, core::array::from_fn(|k| load(chunk[k], i)));
+            i += T::LANES;
+        }
     }
     if i < n {
         tail(f, inputs, s + i, &mut y[i..], partials, i);
     }
+}
+
+/// The inputs' slices, where none is a splat.
+#[inline(always)]
+fn all_slices<'a, T: Real, const K: usize>(inputs: &[Operand<'a, T>; K]) -> Option<[&'a [T]; K]> {
+    let mut slices: [&[T]; K] = [&[]; K];
+    for (slice, x) in slices.iter_mut().zip(inputs) {
+        match *x {
+            Operand::Slice(v) => *slice = v,
+            Operand::Splat(_) => return None,
+        }
+    }
+    Some(slices)
 }
 
 /// The last `y.len() < LANES` elements (map elements `s..`, at `at` in each
