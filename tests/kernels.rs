@@ -502,7 +502,39 @@ fn run<T: TestReal>(par: Par, d: &Data<T>, twin: bool) -> Vec<Out<T>> {
             check: Exact,
         });
 
+        // a·b (a map's backward), and two of them on one adjoint (map2's).
+        let mut dx = start(kind, n, &d.h, true);
+        let mut dxr = dx.clone();
+        kernels::mul(par, a, b, sink(kind, &mut dx).unwrap());
+        scalar::mul(a, b, sink(kind, &mut dxr).unwrap());
+        o.push(Out {
+            name: format!("mul {kind:?}"),
+            got: dx,
+            want: dxr,
+            check: Exact,
+        });
+
         for kind_b in [SinkKind::Write, SinkKind::Add] {
+            let mut da = start(kind, n, &d.h, true);
+            let mut db = start(kind_b, n, &d.g, true);
+            let (mut dar, mut dbr) = (da.clone(), db.clone());
+            let (sa, sb) = (sink(kind, &mut da).unwrap(), sink(kind_b, &mut db).unwrap());
+            kernels::mul_pair(par, a, b, &d.g, sa, sb);
+            scalar::mul(a, &d.g, sink(kind, &mut dar).unwrap());
+            scalar::mul(b, &d.g, sink(kind_b, &mut dbr).unwrap());
+            o.push(Out {
+                name: format!("mul_pair {kind:?},{kind_b:?} a"),
+                got: da,
+                want: dar,
+                check: Exact,
+            });
+            o.push(Out {
+                name: format!("mul_pair {kind:?},{kind_b:?} b"),
+                got: db,
+                want: dbr,
+                check: Exact,
+            });
+
             let mut da = start(kind, n, &d.h, true);
             let mut db = start(kind_b, n, &d.g, true);
             let (mut dar, mut dbr) = (da.clone(), db.clone());

@@ -462,6 +462,19 @@ pub fn mul<T: Real>(par: Par, a: &[T], b: &[T], dx: Sink<'_, T>) {
     }))
 }
 
+/// `da (=|+=) pa · g` and `db (=|+=) pb · g` in one pass (the backward of a
+/// two-input map: each kept partial times the one adjoint, read once).
+pub fn mul_pair<T: Real>(par: Par, pa: &[T], pb: &[T], g: &[T], da: Sink<'_, T>, db: Sink<'_, T>) {
+    if da.dst.len() < T::LANES {
+        scalar::mul(pa, g, da);
+        return scalar::mul(pb, g, db);
+    }
+    let par = par.for_work(false, da.dst.len());
+    with_add!(da.add, A => with_add!(db.add, B => par::for_chunks2(par, da.dst, db.dst, |s, ac, bc| {
+        simd::map3_2::<T, A, B>(&pa[s..], &pb[s..], &g[s..], ac, bc, |a, b, g| (a * g, b * g), |a, b, g| (a * g, b * g))
+    })))
+}
+
 /// `da (=|+=) c · b` and `db (=|+=) c · a` in one pass (the backward of `dot`).
 pub fn scale_swapped<T: Real>(par: Par, a: &[T], b: &[T], c: T, da: Sink<'_, T>, db: Sink<'_, T>) {
     let par = par.for_work(false, a.len());

@@ -158,6 +158,38 @@ pub fn map2_2<T: Real, const ADD1: bool, const ADD2: bool>(
     }
 }
 
+/// `(o1[i], o2[i]) (=|+=) f(a[i], b[i], c[i])`.
+#[inline(always)]
+pub fn map3_2<T: Real, const ADD1: bool, const ADD2: bool>(
+    a: &[T],
+    b: &[T],
+    c: &[T],
+    o1: &mut [T],
+    o2: &mut [T],
+    fl: impl Fn(Lanes<T>, Lanes<T>, Lanes<T>) -> (Lanes<T>, Lanes<T>),
+    fs: impl Fn(T, T, T) -> (T, T),
+) {
+    let n = o1.len();
+    let (a, b, c, o2) = (&a[..n], &b[..n], &c[..n], &mut o2[..n]);
+    let head = n - n % T::LANES;
+    let lanes = a[..head]
+        .chunks_exact(T::LANES)
+        .zip(b[..head].chunks_exact(T::LANES))
+        .zip(c[..head].chunks_exact(T::LANES))
+        .zip(o1[..head].chunks_exact_mut(T::LANES))
+        .zip(o2[..head].chunks_exact_mut(T::LANES));
+    for ((((as_, bs), cs), s1), s2) in lanes {
+        let (v1, v2) = fl(T::load(as_), T::load(bs), T::load(cs));
+        put::<T, ADD1>(s1, v1);
+        put::<T, ADD2>(s2, v2);
+    }
+    for i in head..n {
+        let (v1, v2) = fs(a[i], b[i], c[i]);
+        put1::<T, ADD1>(&mut o1[i], v1);
+        put1::<T, ADD2>(&mut o2[i], v2);
+    }
+}
+
 /// `(o1[i], o2[i]) = f(x[i])`: a forward pass that keeps a partial.
 #[inline(always)]
 pub fn map1_2<T: Real>(

@@ -93,7 +93,7 @@ impl<T: Real> core::fmt::Debug for Grads<'_, T> {
 /// stack, its two slices cost a store-forwarding stall per binary node (12 %
 /// of a length-1 chain's gradient, by `perf`).
 #[inline(always)]
-fn two_mut<T>(buf: &mut [T], x: Span, y: Span) -> (&mut [T], &mut [T]) {
+pub(super) fn two_mut<T>(buf: &mut [T], x: Span, y: Span) -> (&mut [T], &mut [T]) {
     if x.start + x.len <= y.start {
         let (lo, hi) = buf.split_at_mut(y.start);
         (&mut lo[x.range()], &mut hi[..y.len])

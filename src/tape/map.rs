@@ -7,6 +7,7 @@
 //! one node, one kernel forward and one backward, instead of a node, a kernel
 //! and a sweep step per function.
 
+use super::backward::two_mut;
 use super::fuse::TopAdjoint;
 use super::node::{Node, NodeId, Op};
 use super::record::{NewNode, broadcast, broadcast_len};
@@ -161,6 +162,30 @@ pub(super) fn backward<T: Real>(
         Some(TopAdjoint::Seed(s)) => Grad::Slice(s),
         Some(TopAdjoint::Splat(v)) => Grad::Splat(v),
     };
+    if let (Some(r), Grad::Slice(g)) = (second, g) {
+        let (nl, nr) = (&nodes[first.index()], &nodes[r.index()]);
+        let full = |x: &Node<T>| x.needs_grad && x.span.len == n;
+        if first != r && full(nl) && full(nr) {
+            // Both partials times the one adjoint, read once.
+            let (add_l, add_r) = (
+                core::mem::replace(&mut written[first.index()], true),
+                core::mem::replace(&mut written[r.index()], true),
+            );
+            let (dl, dr) = two_mut(lower, nl.span, nr.span);
+            let (pl, pr) = partials[p0..p0 + 2 * n].split_at(n);
+            let (dl, dr) = (
+                Sink {
+                    dst: dl,
+                    add: add_l,
+                },
+                Sink {
+                    dst: dr,
+                    add: add_r,
+                },
+            );
+            return kernels::mul_pair(par, pl, pr, g, dl, dr);
+        }
+    }
     for (k, x) in core::iter::once(first).chain(second).enumerate() {
         let input = &nodes[x.index()];
         if !input.needs_grad {
