@@ -51,28 +51,29 @@ pub struct Elem<T: Real, const K: usize> {
 }
 
 /// `eps·d`, with a lane of `eps` that is exactly 0 left 0 (see the module
-/// doc). Where `d` is a finite constant, `0·d` is already 0 and the mask is
-/// left out (`finite`).
+/// doc). Where `d` is a finite constant, `0·d` is already 0 (up to its sign)
+/// and the mask is left out (`finite`).
 #[inline(always)]
 fn times<T: Real>(eps: T::Lanes, d: T::Lanes, finite: bool) -> T::Lanes {
     if finite {
         eps * d
     } else {
-        eps.zero_where_zero(eps * d)
+        eps.tangent_times(d)
     }
 }
 
 /// The zero tangent.
 #[inline(always)]
 fn zero<T: Real>() -> T::Lanes {
-    T::Lanes::splat(T::zero())
+    rules::zero::<T, T::Lanes>()
 }
 
 /// Whether unary `rule`'s derivative is one finite constant (it reads neither
-/// `x` nor `y`: `c·x`, `x + c`, `c − x`, `x / c` with `c` finite and nonzero).
+/// `x` nor `y`: `c·x`, `x + c`, `c − x`, `x / c`) and that constant (`c`, 1,
+/// −1, `1/c`) is finite (see [`Real::zero_times_is_zero`]).
 #[inline(always)]
 fn finite_constant_deriv<T: Real, R: UnaryRule<T>>(rule: R) -> bool {
-    !R::DERIV_READS_X && !R::DERIV_READS_Y && rule.deriv(T::zero(), T::zero()).is_finite()
+    !R::DERIV_READS_X && !R::DERIV_READS_Y && rule.deriv(T::zero(), T::zero()).zero_times_is_zero()
 }
 
 /// As [`finite_constant_deriv`] for a binary rule's two partials (`a ± b`).
@@ -80,7 +81,7 @@ fn finite_constant_deriv<T: Real, R: UnaryRule<T>>(rule: R) -> bool {
 fn finite_constant_partials<T: Real, R: BinaryRule<T>>(rule: R) -> bool {
     !R::PARTIALS_READ_A && !R::PARTIALS_READ_B && !R::PARTIALS_READ_Y && {
         let (pa, pb) = rule.partials(T::zero(), T::zero(), T::zero());
-        pa.is_finite() && pb.is_finite()
+        pa.zero_times_is_zero() && pb.zero_times_is_zero()
     }
 }
 
@@ -134,8 +135,8 @@ impl<T: Real, const K: usize> Elem<T, K> {
     /// is a compile-time constant and a dead tangent costs nothing; where it
     /// is not, the flag is a branch per function. With one input only
     /// constants have a dead tangent, which is rare and costs only masks on
-    /// zeros (the same result), so there every tangent is live and the branches
-    /// are not compiled.
+    /// zeros (the same result, up to the sign of a 0), so there every tangent
+    /// is live and the branches are not compiled.
     #[inline(always)]
     fn live(&self, k: usize) -> bool {
         K == 1 || self.live[k]

@@ -60,6 +60,17 @@ pub trait Math<T>:
     {
         self.select_zero(Self::splat(T::zero()), v)
     }
+    /// `self·d` for a tangent `self`: a product by a part of `self` that is
+    /// exactly 0 is 0, whatever `d` is (the zero-tangent rule). Lanes and
+    /// scalars: [`Math::zero_where_zero`] of the product; a dual number applies
+    /// it to each product of its parts, so a tangent whose value is 0 but whose
+    /// own derivative is not keeps that derivative (a Hessian through a map).
+    fn tangent_times(self, d: Self) -> Self
+    where
+        T: num_traits::Zero,
+    {
+        self.zero_where_zero(self * d)
+    }
     /// Per lane: `if self == other { if_true } else { if_false }`.
     fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self;
 }
@@ -91,6 +102,14 @@ pub trait Real: Float + Math<Self> + Default + Debug + Display + Send + Sync + '
     fn reduce_min(v: Self::Lanes) -> Self;
     /// Converts an `f64` literal (a constant in a rule) to this type.
     fn lit(v: f64) -> Self;
+    /// Whether `0·self` is exactly 0 (up to its sign) in every part, so that
+    /// [`Math::tangent_times`] by `self` needs no mask: a finite float. The
+    /// default is [`Float::is_finite`]; a dual number, whose `is_finite`
+    /// looks at its value alone, answers `false`.
+    #[inline(always)]
+    fn zero_times_is_zero(self) -> bool {
+        self.is_finite()
+    }
 }
 
 /// The SIMD lane type this build uses for `T`, as a name (`"f64x4"`, `"f32x8"`).

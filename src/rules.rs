@@ -87,7 +87,7 @@ fn one<T: Real, L: Math<T>>() -> L {
     L::splat(T::one())
 }
 
-fn zero<T: Real, L: Math<T>>() -> L {
+pub(crate) fn zero<T: Real, L: Math<T>>() -> L {
     L::splat(T::zero())
 }
 

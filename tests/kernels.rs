@@ -520,8 +520,11 @@ fn run<T: TestReal>(par: Par, d: &Data<T>, twin: bool) -> Vec<Out<T>> {
             let (mut dar, mut dbr) = (da.clone(), db.clone());
             let (sa, sb) = (sink(kind, &mut da).unwrap(), sink(kind_b, &mut db).unwrap());
             kernels::mul_pair(par, a, b, &d.g, sa, sb);
-            scalar::mul(a, &d.g, sink(kind, &mut dar).unwrap());
-            scalar::mul(b, &d.g, sink(kind_b, &mut dbr).unwrap());
+            let (sar, sbr) = (
+                sink(kind, &mut dar).unwrap(),
+                sink(kind_b, &mut dbr).unwrap(),
+            );
+            scalar::mul_pair(a, b, &d.g, sar, sbr);
             o.push(Out {
                 name: format!("mul_pair {kind:?},{kind_b:?} a"),
                 got: da,

@@ -537,6 +537,50 @@ macro_rules! suite {
                     }
                     assert_eq!([gx[2], gx[4]], [want_pos; 2], "{name}: where relu' = 1");
                 }
+
+                // A NaN scale keeps the mask too; so does an infinite one in a
+                // map2, where ∂/∂b runs beside it.
+                let y = x.map(|x| x.relu() * T::NAN);
+                let g = y.backward_with(&seed);
+                assert_eq!(g.wrt(x)[..2], [0.0, 0.0], "relu(x)·NaN at x ≤ 0");
+                assert!(g.wrt(x)[2].is_nan(), "relu(x)·NaN at x > 0");
+                drop(g);
+                let b = tape.var(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+                let y = x.map2(b, |x, b| x.relu() * inf + b * 2.0);
+                let g = y.backward_with(&seed);
+                assert_eq!(
+                    [g.wrt(x)[0], g.wrt(x)[1], g.wrt(x)[3]],
+                    [0.0; 3],
+                    "map2: ∂/∂x at x ≤ 0"
+                );
+                assert_eq!(g.wrt(b), [2.0; 5], "map2: ∂/∂b");
+            }
+
+            /// A map2 whose inputs already hold an adjoint when its backward
+            /// runs (both, then one): its one pass adds into them, as the ops'
+            /// backward does.
+            #[test]
+            fn map2_backward_adds_into_written_adjoints() {
+                let n = 37;
+                let line = |c: f64, s: f64| -> Vec<T> {
+                    (0..n).map(|i| T::lit(c + s * i as f64)).collect()
+                };
+                let (av, bv, seed) = (line(-1.5, 0.1), line(0.7, -0.05), line(0.5, 0.02));
+                let tape = Tape::<T>::new();
+                let (a, b) = (tape.var(&av), tape.var(&bv));
+                for both in [true, false] {
+                    let other = |x| x + if both { a * b } else { a * 2.0 };
+                    let (m, ops) = both2!(a, b, |x, y| x * y.sin() - y * 3.0);
+                    let grads = |y: Var<'_, T>| {
+                        let g = y.backward_with(&seed);
+                        [g.wrt(a).to_vec(), g.wrt(b).to_vec()]
+                    };
+                    let (gm, go) = (grads(other(m)), grads(other(ops)));
+                    for (k, (m, o)) in gm.iter().zip(&go).enumerate() {
+                        let what = format!("both {both}: ∂/∂{}", ["a", "b"][k]);
+                        assert_near(m, o, &[], TOL, &what);
+                    }
+                }
             }
 
             /// A map of constants is a constant: right values, no gradient; a
@@ -956,6 +1000,28 @@ fn hvp_through_map() {
         .map(|(x, v)| 2.0 * x.cos() * x.exp() * v)
         .collect();
     common::assert_close(&got, &want, 1e-13, "hvp of Σ sin x·eˣ");
+}
+
+/// `H·v` through a map where a derivative is 0 but its own derivative is not:
+/// `Σ exp(x²)` at 0 (`H = (2 + 4x²)·exp(x²)`, 2 there) and `Σ −x²` (`H = −2`),
+/// as op by op. The zero-tangent rule acts on each part of a dual tangent: a
+/// mask on the whole dual lost the second-order part.
+#[test]
+fn hvp_through_map_at_a_zero_derivative() {
+    let x: [f64; 4] = [0.0, 0.5, -1.0, 0.0];
+    let v = [1.0, -2.0, 0.5, 3.0];
+    let got = func::hvp(|x| x.map(|x| (x * x).exp()).sum(), &x, &v);
+    let want: Vec<f64> = x
+        .iter()
+        .zip(&v)
+        .map(|(x, v)| (2.0 + 4.0 * x * x) * (x * x).exp() * v)
+        .collect();
+    common::assert_close(&got, &want, 1e-14, "hvp of Σ exp(x²)");
+    let ops = func::hvp(|x| (x * x).exp().sum(), &x, &v);
+    common::assert_close(&got, &ops, 1e-15, "hvp of Σ exp(x²), map against ops");
+    let got = func::hvp(|x| x.map(|x| -(x * x)).sum(), &x, &v);
+    let want: Vec<f64> = v.iter().map(|v| -2.0 * v).collect();
+    assert_eq!(got, want, "hvp of Σ −x²");
 }
 
 /// `J·v` of a map (forward mode on duals) and `∇` of a map2 with itself.

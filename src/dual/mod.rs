@@ -208,7 +208,7 @@ impl<T: Real> Dual<T, T::Lanes> {
 /// `eps·d`, with a lane of `eps` that is exactly 0 left 0 (see [`Dual`]).
 #[inline(always)]
 pub(crate) fn times<T: Real, D: Tangent<T>>(eps: D, d: T) -> D {
-    eps.zero_where_zero(eps * D::splat(d))
+    eps.tangent_times(D::splat(d))
 }
 
 /// `max` of two duals by value with std's NaN rule (a NaN side loses); at a

@@ -72,6 +72,15 @@ impl<T: Real, D: Tangent<T>> Math<Dual<T, D>> for Dual<T, D> {
     fn zero_where_zero(self, v: Self) -> Self {
         self.select_zero(Dual::constant(T::zero()), v)
     }
+    /// `(a + Aε)(b + Bε) = ab + (a·B + A·b)ε`, each product by a part of
+    /// `self` (`a`, `A`) left 0 where that part is 0.
+    #[inline(always)]
+    fn tangent_times(self, d: Self) -> Self {
+        Dual {
+            re: self.re.tangent_times(d.re),
+            eps: D::splat(self.re).tangent_times(d.eps) + self.eps.tangent_times(D::splat(d.re)),
+        }
+    }
     #[inline(always)]
     fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self {
         if self.re == other.re {
@@ -109,5 +118,11 @@ impl<T: Real, D: Tangent<T>> Real for Dual<T, D> {
     #[inline(always)]
     fn lit(v: f64) -> Self {
         Self::constant(T::lit(v))
+    }
+    /// `false`: the tangents are not looked at, so a product by a dual
+    /// derivative always keeps the zero-tangent mask.
+    #[inline(always)]
+    fn zero_times_is_zero(self) -> bool {
+        false
     }
 }

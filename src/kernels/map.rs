@@ -92,11 +92,11 @@ fn bundles<T: Real, const K: usize>(
         *p = &mut core::mem::take(p)[..n];
     }
     let mut i = 0;
-    let mut run_bundle = |i: usize, x: [T::Lanes; K]| {
+    let mut run_bundle = |at: usize, x: [T::Lanes; K]| {
         let e = f(core::array::from_fn(|k| Elem::input(x[k], k)));
-        T::store(e.value(), &mut y[i..i + T::LANES]);
+        T::store(e.value(), &mut y[at..at + T::LANES]);
         for (k, p) in partials.iter_mut().enumerate() {
-            T::store(e.deriv(k), &mut p[i..i + T::LANES]);
+            T::store(e.deriv(k), &mut p[at..at + T::LANES]);
         }
     };
     if let Some(slices) = all_slices(&chunk) {

@@ -465,9 +465,14 @@ pub fn mul<T: Real>(par: Par, a: &[T], b: &[T], dx: Sink<'_, T>) {
 /// `da (=|+=) pa · g` and `db (=|+=) pb · g` in one pass (the backward of a
 /// two-input map: each kept partial times the one adjoint, read once).
 pub fn mul_pair<T: Real>(par: Par, pa: &[T], pb: &[T], g: &[T], da: Sink<'_, T>, db: Sink<'_, T>) {
+    debug_assert!(
+        [pa.len(), pb.len(), g.len(), db.dst.len()]
+            .iter()
+            .all(|&l| l == da.dst.len()),
+        "dualtape: internal: mul_pair of unequal lengths"
+    );
     if da.dst.len() < T::LANES {
-        scalar::mul(pa, g, da);
-        return scalar::mul(pb, g, db);
+        return scalar::mul_pair(pa, pb, g, da, db);
     }
     let par = par.for_work(false, da.dst.len());
     with_add!(da.add, A => with_add!(db.add, B => par::for_chunks2(par, da.dst, db.dst, |s, ac, bc| {

@@ -152,6 +152,12 @@ pub fn mul<T: Real>(a: &[T], b: &[T], mut dx: Sink<'_, T>) {
     }
 }
 
+/// Twin of [`super::mul_pair`].
+pub fn mul_pair<T: Real>(pa: &[T], pb: &[T], g: &[T], da: Sink<'_, T>, db: Sink<'_, T>) {
+    mul(pa, g, da);
+    mul(pb, g, db);
+}
+
 /// Twin of [`super::map`]: each element alone, in a bundle of copies of it.
 pub fn map<T: Real, const K: usize>(
     f: &impl super::MapFn<T, K>,

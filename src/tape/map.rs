@@ -164,8 +164,8 @@ pub(super) fn backward<T: Real>(
     };
     if let (Some(r), Grad::Slice(g)) = (second, g) {
         let (nl, nr) = (&nodes[first.index()], &nodes[r.index()]);
-        let full = |x: &Node<T>| x.needs_grad && x.span.len == n;
-        if first != r && full(nl) && full(nr) {
+        let wants_full = |x: &Node<T>| x.needs_grad && x.span.len == n;
+        if first != r && wants_full(nl) && wants_full(nr) {
             // Both partials times the one adjoint, read once.
             let (add_l, add_r) = (
                 core::mem::replace(&mut written[first.index()], true),
