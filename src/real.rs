@@ -190,10 +190,6 @@ macro_rules! scalar_math {
                 if self == 0.0 { if_true } else { if_false }
             }
             #[inline(always)]
-            fn zero_where_zero(self, v: Self) -> Self {
-                if self == 0.0 { 0.0 } else { v }
-            }
-            #[inline(always)]
             fn select_eq(self, other: Self, if_true: Self, if_false: Self) -> Self {
                 if self == other { if_true } else { if_false }
             }

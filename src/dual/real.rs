@@ -68,10 +68,6 @@ impl<T: Real, D: Tangent<T>> Math<Dual<T, D>> for Dual<T, D> {
             if_false
         }
     }
-    #[inline(always)]
-    fn zero_where_zero(self, v: Self) -> Self {
-        self.select_zero(Dual::constant(T::zero()), v)
-    }
     /// `(a + Aε)(b + Bε) = ab + (a·B + A·b)ε`, each product by a part of
     /// `self` (`a`, `A`) left 0 where that part is 0.
     #[inline(always)]

@@ -162,27 +162,25 @@ pub(super) fn backward<T: Real>(
         Some(TopAdjoint::Seed(s)) => Grad::Slice(s),
         Some(TopAdjoint::Splat(v)) => Grad::Splat(v),
     };
+    // Marks `x`'s adjoint written; true if it was (add to it, else overwrite).
+    let mut already_written = |x: NodeId| core::mem::replace(&mut written[x.index()], true);
     if let (Some(r), Grad::Slice(g)) = (second, g) {
         let (nl, nr) = (&nodes[first.index()], &nodes[r.index()]);
         let wants_full = |x: &Node<T>| x.needs_grad && x.span.len == n;
         if first != r && wants_full(nl) && wants_full(nr) {
             // Both partials times the one adjoint, read once.
-            let (add_l, add_r) = (
-                core::mem::replace(&mut written[first.index()], true),
-                core::mem::replace(&mut written[r.index()], true),
-            );
             let (dl, dr) = two_mut(lower, nl.span, nr.span);
-            let (pl, pr) = partials[p0..p0 + 2 * n].split_at(n);
             let (dl, dr) = (
                 Sink {
                     dst: dl,
-                    add: add_l,
+                    add: already_written(first),
                 },
                 Sink {
                     dst: dr,
-                    add: add_r,
+                    add: already_written(r),
                 },
             );
+            let (pl, pr) = partials[p0..p0 + 2 * n].split_at(n);
             return kernels::mul_pair(par, pl, pr, g, dl, dr);
         }
     }
@@ -192,7 +190,7 @@ pub(super) fn backward<T: Real>(
             continue;
         }
         let p = &partials[p0 + k * n..][..n];
-        let add = core::mem::replace(&mut written[x.index()], true);
+        let add = already_written(x);
         let dst = &mut lower[input.span.range()];
         match g {
             Grad::Slice(g) if input.span.len == n => kernels::mul(par, p, g, Sink { dst, add }),
