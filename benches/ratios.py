@@ -17,6 +17,7 @@ Usage:
   python3 benches/ratios.py seed/W1 seed/W4/f64  # only ids starting with these prefixes
   python3 benches/ratios.py --baseline main      # a run saved with --save-baseline main
   python3 benches/ratios.py --md                 # a Markdown table
+  python3 benches/ratios.py --targets            # seed against its targets: the README's tables
 """
 
 import argparse
@@ -71,6 +72,43 @@ SPECS = {
 }
 
 
+# The seed targets (AD / best hand-written, single thread) by workload, at SIZES.
+SIZES = [16, 1024, 65536, 1048576, 8388608]
+TARGETS = {"W1": [10, 1.5, 1.3, 1.3, 1.3], "W2": [10, 2, 1.6, 1.6, 1.6],
+           "W3": [10, 3, 3, 3, 3], "W4": [3, 1.8, 2, 2.5, 2.5]}
+NAMES = {"W1": "W1 ‖x‖₂", "W2": "W2 x·x, VJP", "W3": "W3 3a³ − b², VJP", "W4": "W4 chain"}
+WAYS = [("ad_resident", "resident"), ("ad", "copied in"), ("ad_map", "one map, resident")]
+
+
+def print_targets(cases):
+    """The seed workloads as Markdown: per type, every way's ratio against its
+    target (✗ where missed), then the median times beside the best loop."""
+    header = " | n = 16 | 1 024 | 65 536 | 1 048 576 | 8 388 608 |\n|---|---:|---:|---:|---:|---:|"
+    def medians(w, t, n):
+        return cases.get(f"seed/{w}/{t}/{n}", {})
+    for t in ("f64", "f32"):
+        print(f"| {t}: AD / best hand-written (target)" + header)
+        for w, targets in TARGETS.items():
+            for impl, way in WAYS:
+                cells = []
+                for n, target in zip(SIZES, targets):
+                    m = medians(w, t, n)
+                    r = _div(m.get(impl), _best_hand(m))
+                    cells.append("–" if r is None else f"{r:.2f} ({target:g})" + (" ✗" if r > target else ""))
+                if any(c != "–" for c in cells):
+                    print(f"| {NAMES[w]}, {way} | " + " | ".join(cells) + " |")
+        print()
+    for t in ("f64", "f32"):
+        print(f"| {t}: median time, AD / best hand-written" + header)
+        for w in TARGETS:
+            for impl, way in WAYS:
+                pairs = [(medians(w, t, n).get(impl), _best_hand(medians(w, t, n))) for n in SIZES]
+                if any(a is not None for a, _ in pairs):
+                    cells = [f"{fmt_time(a)} / {fmt_time(h)}" for a, h in pairs]
+                    print(f"| {NAMES[w]}, {way} | " + " | ".join(cells) + " |")
+        print()
+
+
 def fmt_time(ns):
     if ns is None:
         return "-"
@@ -111,6 +149,7 @@ def main():
     ap.add_argument("--baseline", default="new", help="criterion baseline directory (default: new, the latest run)")
     ap.add_argument("--dir", default=None, help="criterion output (default: target/criterion beside benches/)")
     ap.add_argument("--md", action="store_true", help="print Markdown tables")
+    ap.add_argument("--targets", action="store_true", help="print the seed workloads against their targets (Markdown)")
     args = ap.parse_args()
     root = args.dir or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "criterion")
     cases = load(root, args.baseline)
@@ -118,6 +157,8 @@ def main():
         cases = {c: m for c, m in cases.items() if any(c.startswith(p) for p in args.prefix)}
     if not cases:
         sys.exit(f"no benchmarks under {root} (baseline {args.baseline!r}); run `cargo bench` first")
+    if args.targets:
+        return print_targets(cases)
 
     by_question = {}
     for case in sorted(cases, key=sort_key):
