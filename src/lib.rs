@@ -136,3 +136,9 @@ pub use elem::Elem;
 pub use kernels::Par;
 pub use real::{AVX2_ENABLED, Math, Real, lane_name};
 pub use tape::{CustomBackward, Grads, NodeId, Tape, ValueRef, Var};
+
+/// The README's code, run as doc tests, so that what a new user reads first
+/// compiles and runs.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
