@@ -119,6 +119,53 @@ fn sink<T>(kind: SinkKind, buf: &mut [T]) -> Option<Sink<'_, T>> {
     }
 }
 
+/// A kernel writing one sink (of `kind`, holding `init` before the call)
+/// beside its twin on a copy of the same buffer, pushed as `name kind`.
+fn sink_case<T: TestReal>(
+    o: &mut Vec<Out<T>>,
+    name: &str,
+    kind: SinkKind,
+    init: Vec<T>,
+    check: Check,
+    kernel: impl FnOnce(Sink<'_, T>),
+    twin: impl FnOnce(Sink<'_, T>),
+) {
+    let (mut got, mut want) = (init.clone(), init);
+    kernel(sink(kind, &mut got).unwrap());
+    twin(sink(kind, &mut want).unwrap());
+    o.push(Out {
+        name: format!("{name} {kind:?}"),
+        got,
+        want,
+        check,
+    });
+}
+
+/// [`sink_case`] for a kernel writing two sinks (of `kinds`, holding `inits`)
+/// in one pass, each exact against the twin's: pushed as `name ka,kb a` and
+/// `name ka,kb b`.
+fn sink_pair_case<T: TestReal>(
+    o: &mut Vec<Out<T>>,
+    name: &str,
+    (ka, kb): (SinkKind, SinkKind),
+    (init_a, init_b): (Vec<T>, Vec<T>),
+    kernel: impl FnOnce(Sink<'_, T>, Sink<'_, T>),
+    twin: impl FnOnce(Sink<'_, T>, Sink<'_, T>),
+) {
+    let (mut da, mut db) = (init_a.clone(), init_b.clone());
+    let (mut dar, mut dbr) = (init_a, init_b);
+    kernel(sink(ka, &mut da).unwrap(), sink(kb, &mut db).unwrap());
+    twin(sink(ka, &mut dar).unwrap(), sink(kb, &mut dbr).unwrap());
+    for (side, got, want) in [("a", da, dar), ("b", db, dbr)] {
+        o.push(Out {
+            name: format!("{name} {ka:?},{kb:?} {side}"),
+            got,
+            want,
+            check: Check::Exact,
+        });
+    }
+}
+
 fn is_exact(c: Check) -> bool {
     matches!(c, Check::Exact)
 }
@@ -173,18 +220,19 @@ fn unary_case<T: TestReal, R: UnaryRule<T>>(
     });
     let g = adjoint(&d.g, bwd);
     for kind in [SinkKind::Write, SinkKind::Add] {
-        let mut dx = start(kind, n, &d.h, is_exact(bwd));
-        let mut dxr = dx.clone();
-        kernels::unary_backward(par, rule, x, &yr, &pr, &g, sink(kind, &mut dx).unwrap());
-        if twin {
-            scalar::unary_backward(rule, x, &yr, &g, sink(kind, &mut dxr).unwrap());
-        }
-        out.push(Out {
-            name: format!("{name} backward {kind:?}"),
-            got: dx,
-            want: dxr,
-            check: bwd,
-        });
+        sink_case(
+            out,
+            &format!("{name} backward"),
+            kind,
+            start(kind, n, &d.h, is_exact(bwd)),
+            bwd,
+            |s| kernels::unary_backward(par, rule, x, &yr, &pr, &g, s),
+            |s| {
+                if twin {
+                    scalar::unary_backward(rule, x, &yr, &g, s);
+                }
+            },
+        );
     }
 }
 
@@ -466,103 +514,70 @@ fn run<T: TestReal>(par: Par, d: &Data<T>, twin: bool) -> Vec<Out<T>> {
         abs: tiny * (1.0 + d.s.f64().abs()),
     });
     for kind in [SinkKind::Write, SinkKind::Add] {
-        let mut dx = start(kind, n, &d.h, false);
-        let mut dxr = dx.clone();
-        kernels::norm_backward(par, a, nrm_ref, d.s, sink(kind, &mut dx).unwrap());
-        scalar::norm_backward(a, nrm_ref, d.s, sink(kind, &mut dxr).unwrap());
-        o.push(Out {
-            name: format!("norm_backward {kind:?}"),
-            got: dx,
-            want: dxr,
-            check: nb,
-        });
+        sink_case(
+            o,
+            "norm_backward",
+            kind,
+            start(kind, n, &d.h, false),
+            nb,
+            |s| kernels::norm_backward(par, a, nrm_ref, d.s, s),
+            |s| scalar::norm_backward(a, nrm_ref, d.s, s),
+        );
     }
 
     // c·x, the backward of dot (c·b into da, c·a into db), fill.
     for kind in [SinkKind::Write, SinkKind::Add] {
-        let mut dx = start(kind, n, &d.h, true);
-        let mut dxr = dx.clone();
-        kernels::scale(par, a, c, sink(kind, &mut dx).unwrap());
-        scalar::scale(a, c, sink(kind, &mut dxr).unwrap());
-        o.push(Out {
-            name: format!("scale {kind:?}"),
-            got: dx,
-            want: dxr,
-            check: Exact,
-        });
-
-        let mut dx = start(kind, n, &d.h, true);
-        let mut dxr = dx.clone();
-        kernels::fill(par, sink(kind, &mut dx).unwrap(), c);
-        scalar::fill(sink(kind, &mut dxr).unwrap(), c);
-        o.push(Out {
-            name: format!("fill {kind:?}"),
-            got: dx,
-            want: dxr,
-            check: Exact,
-        });
-
+        let init = || start(kind, n, &d.h, true);
+        sink_case(
+            o,
+            "scale",
+            kind,
+            init(),
+            Exact,
+            |s| kernels::scale(par, a, c, s),
+            |s| scalar::scale(a, c, s),
+        );
+        sink_case(
+            o,
+            "fill",
+            kind,
+            init(),
+            Exact,
+            |s| kernels::fill(par, s, c),
+            |s| scalar::fill(s, c),
+        );
         // a·b (a map's backward), and two of them on one adjoint (map2's).
-        let mut dx = start(kind, n, &d.h, true);
-        let mut dxr = dx.clone();
-        kernels::mul(par, a, b, sink(kind, &mut dx).unwrap());
-        scalar::mul(a, b, sink(kind, &mut dxr).unwrap());
-        o.push(Out {
-            name: format!("mul {kind:?}"),
-            got: dx,
-            want: dxr,
-            check: Exact,
-        });
+        sink_case(
+            o,
+            "mul",
+            kind,
+            init(),
+            Exact,
+            |s| kernels::mul(par, a, b, s),
+            |s| scalar::mul(a, b, s),
+        );
 
         for kind_b in [SinkKind::Write, SinkKind::Add] {
-            let mut da = start(kind, n, &d.h, true);
-            let mut db = start(kind_b, n, &d.g, true);
-            let (mut dar, mut dbr) = (da.clone(), db.clone());
-            let (sa, sb) = (sink(kind, &mut da).unwrap(), sink(kind_b, &mut db).unwrap());
-            kernels::mul_pair(par, a, b, &d.g, sa, sb);
-            let (sar, sbr) = (
-                sink(kind, &mut dar).unwrap(),
-                sink(kind_b, &mut dbr).unwrap(),
+            let inits = || (start(kind, n, &d.h, true), start(kind_b, n, &d.g, true));
+            sink_pair_case(
+                o,
+                "mul_pair",
+                (kind, kind_b),
+                inits(),
+                |sa, sb| kernels::mul_pair(par, a, b, &d.g, sa, sb),
+                |sa, sb| scalar::mul_pair(a, b, &d.g, sa, sb),
             );
-            scalar::mul_pair(a, b, &d.g, sar, sbr);
-            o.push(Out {
-                name: format!("mul_pair {kind:?},{kind_b:?} a"),
-                got: da,
-                want: dar,
-                check: Exact,
-            });
-            o.push(Out {
-                name: format!("mul_pair {kind:?},{kind_b:?} b"),
-                got: db,
-                want: dbr,
-                check: Exact,
-            });
-
-            let mut da = start(kind, n, &d.h, true);
-            let mut db = start(kind_b, n, &d.g, true);
-            let (mut dar, mut dbr) = (da.clone(), db.clone());
-            kernels::scale_swapped(
-                par,
-                a,
-                b,
-                c,
-                sink(kind, &mut da).unwrap(),
-                sink(kind_b, &mut db).unwrap(),
+            sink_pair_case(
+                o,
+                "scale_swapped",
+                (kind, kind_b),
+                inits(),
+                |sa, sb| kernels::scale_swapped(par, a, b, c, sa, sb),
+                |sa, sb| {
+                    scalar::scale(b, c, sa);
+                    scalar::scale(a, c, sb);
+                },
             );
-            scalar::scale(b, c, sink(kind, &mut dar).unwrap());
-            scalar::scale(a, c, sink(kind_b, &mut dbr).unwrap());
-            o.push(Out {
-                name: format!("scale_swapped {kind:?},{kind_b:?} a"),
-                got: da,
-                want: dar,
-                check: Exact,
-            });
-            o.push(Out {
-                name: format!("scale_swapped {kind:?},{kind_b:?} b"),
-                got: db,
-                want: dbr,
-                check: Exact,
-            });
         }
     }
 
@@ -595,16 +610,15 @@ fn run<T: TestReal>(par: Par, d: &Data<T>, twin: bool) -> Vec<Out<T>> {
         });
     }
     for (m, kind) in [(mx, SinkKind::Write), (mn, SinkKind::Add)] {
-        let mut dx = start(kind, n, &d.h, true);
-        let mut dxr = dx.clone();
-        kernels::extremum_backward(par, a, m, d.s, sink(kind, &mut dx).unwrap());
-        scalar::extremum_backward(a, m, d.s, sink(kind, &mut dxr).unwrap());
-        o.push(Out {
-            name: format!("extremum_backward {kind:?}"),
-            got: dx,
-            want: dxr,
-            check: Exact,
-        });
+        sink_case(
+            o,
+            "extremum_backward",
+            kind,
+            start(kind, n, &d.h, true),
+            Exact,
+            |s| kernels::extremum_backward(par, a, m, d.s, s),
+            |s| scalar::extremum_backward(a, m, d.s, s),
+        );
     }
     out
 }
